@@ -1,0 +1,27 @@
+package io.github.sae4j.api.sae;
+
+import io.github.sae4j.api.backend.Tensor;
+import java.util.Objects;
+
+/**
+ * A named trainable tensor of an SAE.
+ *
+ * @param name       the checkpoint name (SAELens style: {@code W_enc}, {@code W_dec}, {@code b_enc}, {@code b_dec})
+ * @param value      the tensor on the SAE's device
+ * @param transposed true when {@code value} holds the transpose of the checkpoint layout; for example TopK keeps
+ *                   {@code W_enc} as {@code [d_sae, d_in]} so that its sparse gradient writes whole rows, while
+ *                   the checkpoint stores {@code [d_in, d_sae]}
+ */
+public record SaeParameter(String name, Tensor value, boolean transposed) {
+
+    public SaeParameter {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(value, "value");
+    }
+
+    /** The shape in the checkpoint. */
+    public int[] checkpointShape() {
+        int[] s = value.shape();
+        return transposed && s.length == 2 ? new int[] {s[1], s[0]} : s.clone();
+    }
+}
