@@ -1,0 +1,70 @@
+package io.github.sae4j.core;
+
+import io.github.sae4j.api.activation.ActivationSource;
+import io.github.sae4j.api.activation.ActivationSourceProvider;
+import io.github.sae4j.api.backend.Backend;
+import io.github.sae4j.api.backend.BackendProvider;
+import io.github.sae4j.api.metrics.MetricsSinkProvider;
+import io.github.sae4j.api.model.LanguageModelProvider;
+import io.github.sae4j.api.plugin.PluginRegistry;
+import io.github.sae4j.api.sae.SaeArchitecture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The plugin registries sae4j uses, loaded from the class path, and the lookups built on them. */
+public final class Plugins {
+
+    private Plugins() {
+    }
+
+    public static PluginRegistry<BackendProvider> backends() {
+        return PluginRegistry.load(BackendProvider.class, "backend");
+    }
+
+    public static PluginRegistry<SaeArchitecture> architectures() {
+        return PluginRegistry.load(SaeArchitecture.class, "SAE architecture");
+    }
+
+    public static PluginRegistry<ActivationSourceProvider> activationSources() {
+        return PluginRegistry.load(ActivationSourceProvider.class, "activation source");
+    }
+
+    public static PluginRegistry<MetricsSinkProvider> metricsSinks() {
+        return PluginRegistry.load(MetricsSinkProvider.class, "metrics sink");
+    }
+
+    public static PluginRegistry<LanguageModelProvider> languageModels() {
+        return PluginRegistry.load(LanguageModelProvider.class, "language model format");
+    }
+
+    /**
+     * Opens a backend by name, failing with the reason when it cannot run on this machine.
+     */
+    public static Backend openBackend(String name, Map<String, String> options) {
+        BackendProvider provider = backends().get(name);
+        String reason = provider.unavailableReason();
+        if (reason != null) {
+            throw new IllegalStateException("backend '" + name + "' cannot run here: " + reason);
+        }
+        return provider.open(options);
+    }
+
+    /** Opens the activations at {@code path} with the first installed provider that recognizes it. */
+    public static ActivationSource openActivations(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null,
+                    "no activations there; write some with 'sae4j synth' or 'sae4j capture'");
+        }
+        PluginRegistry<ActivationSourceProvider> registry = activationSources();
+        for (ActivationSourceProvider p : registry.installed()) {
+            if (p.canOpen(path)) {
+                return p.open(path);
+            }
+        }
+        throw new IOException(path + " is not in a known activation format (installed readers: "
+                + String.join(", ", registry.names()) + "); expected a directory of shard-*.arrow files");
+    }
+}

@@ -1,0 +1,60 @@
+package io.github.sae4j.core.backend.java;
+
+import io.github.sae4j.api.backend.Backend;
+import io.github.sae4j.api.backend.DType;
+import io.github.sae4j.api.backend.Device;
+import io.github.sae4j.api.backend.Tensor;
+import io.github.sae4j.api.backend.TensorOps;
+import jdk.incubator.vector.FloatVector;
+
+/** The CPU as one device: heap tensors and ops run on a {@link WorkerPool}. */
+public final class JavaDevice implements Device {
+
+    private final JavaBackend backend;
+    private final int index;
+    private final WorkerPool pool;
+    private final JavaOps ops;
+
+    JavaDevice(JavaBackend backend, int index, WorkerPool pool) {
+        this.backend = backend;
+        this.index = index;
+        this.pool = pool;
+        this.ops = new JavaOps(this, pool);
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public int index() {
+        return index;
+    }
+
+    @Override
+    public String description() {
+        return "CPU, " + pool.threads() + " thread" + (pool.threads() == 1 ? "" : "s") + ", "
+                + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors";
+    }
+
+    @Override
+    public long memoryBytes() {
+        return Runtime.getRuntime().maxMemory();
+    }
+
+    @Override
+    public Tensor allocate(DType dtype, int... shape) {
+        return JavaTensor.allocate(this, dtype, shape);
+    }
+
+    @Override
+    public TensorOps ops() {
+        return ops;
+    }
+
+    /** The thread pool this device computes on. */
+    public WorkerPool pool() {
+        return pool;
+    }
+}

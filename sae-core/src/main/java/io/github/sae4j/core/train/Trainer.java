@@ -1,0 +1,471 @@
+package io.github.sae4j.core.train;
+
+import io.github.sae4j.api.activation.ActivationBatch;
+import io.github.sae4j.api.activation.ActivationReadOptions;
+import io.github.sae4j.api.activation.ActivationSource;
+import io.github.sae4j.api.activation.ActivationSourceInfo;
+import io.github.sae4j.api.activation.ActivationSplit;
+import io.github.sae4j.api.activation.ActivationStatistics;
+import io.github.sae4j.api.activation.ActivationStream;
+import io.github.sae4j.api.backend.Backend;
+import io.github.sae4j.api.backend.DType;
+import io.github.sae4j.api.backend.Device;
+import io.github.sae4j.api.backend.Tensor;
+import io.github.sae4j.api.backend.TensorOps;
+import io.github.sae4j.api.metrics.MetricsRecord;
+import io.github.sae4j.api.metrics.MetricsSink;
+import io.github.sae4j.api.metrics.MetricsSinkProvider;
+import io.github.sae4j.api.sae.AuxKSettings;
+import io.github.sae4j.api.sae.Sae;
+import io.github.sae4j.api.sae.SaeArchitecture;
+import io.github.sae4j.api.sae.SaeParameter;
+import io.github.sae4j.api.sae.SaeSpec;
+import io.github.sae4j.api.sae.TrainingContext;
+import io.github.sae4j.api.sae.TrainingStepResult;
+import io.github.sae4j.core.Plugins;
+import io.github.sae4j.core.checkpoint.SaeCheckpoint;
+import io.github.sae4j.core.eval.ReconstructionEvaluator;
+import io.github.sae4j.core.io.AtomicFiles;
+import io.github.sae4j.core.metrics.ReconstructionMetrics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Trains an SAE on an activation source, in a run directory:
+ * <pre>
+ *   train-config.json     the settings (a resumed run reads them back)
+ *   metrics.jsonl / .png  what the metrics sinks write
+ *   checkpoints/step-N/   resumable states, written atomically every checkpoint_every steps
+ *   sae/                  the final SAE (sae.safetensors + cfg.json)
+ *   summary.json          the final validation metrics
+ * </pre>
+ * Each step: read a shuffled batch, forward and backward through the architecture (which adds AuxK when latents
+ * are dead), project the decoder gradient, AdamW, renormalize the decoder, update the dead-latent counters. Every
+ * operation is deterministic, so a run resumed from a checkpoint ends with the same weights as one never stopped.
+ */
+public final class Trainer {
+
+    public static final String CONFIG_FILE = "train-config.json";
+    public static final String CHECKPOINTS = "checkpoints";
+    public static final String FINAL_SAE = "sae";
+    public static final String SUMMARY = "summary.json";
+
+    /** Progress callbacks (a progress bar, a test probe). All have empty defaults. */
+    public interface Listener {
+        default void onStart(long firstStep, long totalSteps, SaeSpec spec, Device device) {
+        }
+
+        default void onStep(long step, TrainingStepResult result, double learningRate, double deadFraction) {
+        }
+
+        default void onValidation(long step, ReconstructionMetrics.Result result) {
+        }
+
+        default void onCheckpoint(long step, Path directory) {
+        }
+
+        default void onMessage(String message) {
+        }
+    }
+
+    /** What a finished run produced. */
+    public record Outcome(Path saeDirectory, long steps, long tokens, ReconstructionMetrics.Result validation,
+                          double secondsTraining) {
+    }
+
+    private final TrainerConfig config;
+    private final Path runDirectory;
+    private final Listener listener;
+
+    public Trainer(TrainerConfig config, Path runDirectory, Listener listener) {
+        this.config = config.validate();
+        this.runDirectory = runDirectory;
+        this.listener = listener == null ? new Listener() { } : listener;
+    }
+
+    /**
+     * Starts a new run in {@code runDirectory}, which must not hold one already.
+     *
+     * @throws IllegalStateException if the directory already holds a run
+     */
+    public static Trainer start(TrainerConfig config, Path runDirectory, Listener listener) throws IOException {
+        config.validate();
+        if (Files.exists(runDirectory.resolve(CONFIG_FILE))) {
+            throw new IllegalStateException("run directory " + runDirectory + " already holds a run ("
+                    + CONFIG_FILE + " exists): resume it with --resume, or choose another --out");
+        }
+        return new Trainer(config, runDirectory, listener);
+    }
+
+    /** Continues the run in {@code runDirectory} with the settings it was started with. */
+    public static Trainer resume(Path runDirectory, Listener listener) throws IOException {
+        Path file = runDirectory.resolve(CONFIG_FILE);
+        if (!Files.exists(file)) {
+            throw new IllegalStateException("cannot resume: " + runDirectory + " holds no run (no " + CONFIG_FILE + ")");
+        }
+        TrainerConfig config;
+        try {
+            config = TrainerConfig.json().readValue(file.toFile(), TrainerConfig.class);
+        } catch (IOException e) {
+            throw new IOException(file + " is not a valid training config: " + e.getMessage(), e);
+        }
+        return new Trainer(config, runDirectory, listener);
+    }
+
+    public TrainerConfig config() {
+        return config;
+    }
+
+    /**
+     * Runs to the last step (from the latest checkpoint if there is one) and returns what it produced.
+     *
+     * @param sinkProviders where metrics go (opened in the run directory, told the step a resumed run continues from)
+     */
+    public Outcome run(List<MetricsSinkProvider> sinkProviders) throws IOException {
+        Path checkpoints = runDirectory.resolve(CHECKPOINTS);
+        Files.createDirectories(runDirectory);
+        String configJson = TrainerConfig.json().writeValueAsString(config);
+        String configSha = sha256(configJson);
+        Optional<Path> latest = TrainingCheckpoint.latest(checkpoints);
+        if (!Files.exists(runDirectory.resolve(CONFIG_FILE))) {
+            AtomicFiles.writeString(runDirectory.resolve(CONFIG_FILE), configJson);
+        }
+        long resumedAt = latest.isPresent() ? TrainingCheckpoint.readState(latest.get()).step() : -1;
+        List<MetricsSink> sinks = new ArrayList<>();
+        try {
+            for (MetricsSinkProvider provider : sinkProviders) {
+                sinks.add(provider.open(runDirectory, resumedAt));
+            }
+            return run(checkpoints, configSha, latest, resumedAt, sinks);
+        } finally {
+            IOException first = null;
+            for (MetricsSink sink : sinks) {
+                try {
+                    sink.close();
+                } catch (IOException e) {
+                    first = first == null ? e : first;
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+
+    private Outcome run(Path checkpoints, String configSha, Optional<Path> latest, long resumedAt,
+                        List<MetricsSink> sinks) throws IOException {
+
+        SaeArchitecture architecture = Plugins.architectures().get(config.architecture());
+        try (Backend backend = Plugins.openBackend(config.backend(), config.backendOptions());
+             ActivationSource source = Plugins.openActivations(Path.of(config.data()))) {
+            Device device = backend.device(config.device());
+            TensorOps ops = device.ops();
+            ActivationSourceInfo info = source.info();
+            int dIn = info.dModel();
+            ActivationStatistics stats = info.statistics() != null ? info.statistics() : estimateStatistics(source, dIn);
+            double scale = TrainerConfig.NORMALIZE_SCALAR.equals(config.normalize())
+                    ? Math.sqrt(dIn / Math.max(stats.meanSquaredNorm(), 1e-30)) : 1.0;
+            Map<String, String> metadata = new LinkedHashMap<>(info.metadata());
+            metadata.put("model", info.model() == null ? "" : info.model());
+            metadata.put("hook_point", info.hookPoint() == null ? "" : info.hookPoint());
+            metadata.put("training_data", config.data());
+            SaeSpec spec = architecture.spec(dIn, config.latents(), config.settings(), scale, metadata);
+
+            try (Sae sae = architecture.create(spec, device);
+                 AdamW optimizer = new AdamW(device, sae.parameters(), config.beta1(), config.beta2(), config.eps(),
+                         config.weightDecay());
+                 Gradients gradients = new Gradients(device, sae.parameters());
+                 Tensor deadMask = device.allocate(DType.F32, spec.dSae());
+                 Tensor firedCounts = device.allocate(DType.F32, spec.dSae());
+                 Tensor x = device.allocate(DType.F32, config.batchSize(), dIn)) {
+
+                DeadLatentTracker dead = new DeadLatentTracker(spec.dSae(), config.deadTokens());
+                UnitNormDecoderConstraint constraint = UnitNormDecoderConstraint.of(sae);
+                long step = 0;
+                long tokens = 0;
+                String cursor = null;
+                if (latest.isPresent()) {
+                    TrainingCheckpoint.State state = TrainingCheckpoint.readState(latest.get());
+                    if (!state.configSha256().equals(configSha)) {
+                        throw new IllegalStateException("checkpoint " + latest.get() + " was written with other settings"
+                                + " than " + runDirectory.resolve(CONFIG_FILE) + "; restore that file or start a new run");
+                    }
+                    TrainingCheckpoint.restore(latest.get(), sae, optimizer, dead);
+                    step = state.step();
+                    tokens = state.tokens();
+                    cursor = state.dataCursor();
+                    listener.onMessage("resuming from " + latest.get() + " (step " + step + ")");
+                } else {
+                    float[] mean = stats.meanAsFloats();
+                    for (int i = 0; i < mean.length; i++) {
+                        mean[i] = (float) (mean[i] * scale);
+                    }
+                    sae.initialize(config.seed(), mean);
+                    constraint.renormalize();
+                }
+                deadMask.copyFrom(dead.mask());
+                AuxKSettings auxK = config.auxKEnabled() && sae.supportsAuxK()
+                        ? new AuxKSettings(config.auxK(), (float) config.auxKCoefficient()) : null;
+                if (config.auxKEnabled() && !sae.supportsAuxK()) {
+                    listener.onMessage("architecture " + spec.architecture() + " does not use AuxK; aux_k is ignored");
+                }
+                MutableContext context = new MutableContext(deadMask, firedCounts, auxK);
+
+                List<float[]> validation = loadValidation(source, dIn);
+                if (validation.isEmpty()) {
+                    listener.onMessage("no validation data (validation_fraction=" + config.validationFraction()
+                            + "); validation metrics are skipped");
+                }
+                listener.onStart(step + 1, config.steps(), spec, device);
+
+                ActivationReadOptions readOptions = new ActivationReadOptions(ActivationSplit.TRAIN,
+                        config.validationFraction(), true, config.seed(), config.shuffleWindowRows(), true, cursor);
+                ActivationBatch batch = new ActivationBatch(config.batchSize(), dIn);
+                LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.warmupSteps(),
+                        config.steps(), config.lrFloor());
+                ReconstructionMetrics.Result lastValidation = null;
+                long startNanos = System.nanoTime();
+                long windowStart = System.nanoTime();
+                long windowTokens = 0;
+                float[] rawMean = stats.meanAsFloats();
+
+                try (ActivationStream stream = source.open(readOptions)) {
+                    while (step < config.steps()) {
+                        readFullBatch(stream, batch);
+                        x.copyFrom(batch.values(), 0);
+                        if (scale != 1.0) {
+                            ops.axpby((float) scale, x, 0f, x);
+                        }
+                        step++;
+                        ops.fill(firedCounts, 0f);
+                        context.deadCount = dead.deadCount();
+                        TrainingStepResult result = sae.trainingStep(x, context, gradients.byName);
+                        if (!Double.isFinite(result.loss())) {
+                            throw new TrainingDivergedException("the loss became " + result.loss() + " at step " + step
+                                    + " (terms " + result.terms() + "). Lower the learning rate (now "
+                                    + config.learningRate() + ") or check the data; the last good checkpoint is in "
+                                    + checkpoints);
+                        }
+                        constraint.projectGradient(gradients.byName);
+                        double lr = schedule.at(step);
+                        optimizer.step(gradients.byName, lr, step);
+                        constraint.renormalize();
+                        dead.update(firedCounts.toFloatArray(), batch.rows());
+                        deadMask.copyFrom(dead.mask());
+                        tokens += batch.rows();
+                        windowTokens += batch.rows();
+                        listener.onStep(step, result, lr, dead.deadFraction());
+
+                        boolean last = step == config.steps();
+                        if (step % config.logEvery() == 0 || last) {
+                            double seconds = (System.nanoTime() - windowStart) / 1e9;
+                            Map<String, Double> values = new LinkedHashMap<>();
+                            values.put("loss", result.loss());
+                            values.putAll(result.terms());
+                            values.put("l0", result.l0());
+                            values.put("dead_fraction", dead.deadFraction());
+                            values.put("lr", lr);
+                            values.put("tokens_per_second", seconds > 0 ? windowTokens / seconds : Double.NaN);
+                            emit(sinks, new MetricsRecord("train", step, tokens, values));
+                            windowStart = System.nanoTime();
+                            windowTokens = 0;
+                        }
+                        if (!validation.isEmpty() && (step % config.validationEvery() == 0 || last)) {
+                            lastValidation = validate(sae, validation, dIn, rawMean);
+                            Map<String, Double> values = new LinkedHashMap<>(lastValidation.asMap());
+                            values.put("loss", lastValidation.fvu());
+                            emit(sinks, new MetricsRecord("val", step, tokens, values));
+                            listener.onValidation(step, lastValidation);
+                        }
+                        if (step % config.checkpointEvery() == 0 || last) {
+                            Path dir = TrainingCheckpoint.write(checkpoints,
+                                    new TrainingCheckpoint.State(step, tokens, stream.cursor(), configSha),
+                                    sae, optimizer, dead);
+                            TrainingCheckpoint.prune(checkpoints, config.keepCheckpoints());
+                            for (MetricsSink s : sinks) {
+                                s.flush();
+                            }
+                            listener.onCheckpoint(step, dir);
+                        }
+                    }
+                }
+                if (lastValidation == null && !validation.isEmpty()) {
+                    lastValidation = validate(sae, validation, dIn, rawMean);
+                }
+                Path saeDir = runDirectory.resolve(FINAL_SAE);
+                SaeCheckpoint.save(sae, saeDir);
+                writeSummary(step, tokens, lastValidation, resumedAt);
+                for (MetricsSink s : sinks) {
+                    s.flush();
+                }
+                return new Outcome(saeDir, step, tokens, lastValidation, (System.nanoTime() - startNanos) / 1e9);
+            }
+        }
+    }
+
+    private static void emit(List<MetricsSink> sinks, MetricsRecord record) throws IOException {
+        for (MetricsSink s : sinks) {
+            s.record(record);
+        }
+    }
+
+    private static void readFullBatch(ActivationStream stream, ActivationBatch batch) throws IOException {
+        if (!stream.next(batch) || batch.rows() < batch.capacity()) {
+            throw new IOException("the training split ended early (" + batch.rows() + " of " + batch.capacity()
+                    + " rows): the data holds too few training rows for one batch; write more activations or lower "
+                    + "--batch-size");
+        }
+    }
+
+    private List<float[]> loadValidation(ActivationSource source, int dIn) throws IOException {
+        List<float[]> rows = new ArrayList<>();
+        if (config.validationFraction() <= 0) {
+            return rows;
+        }
+        ActivationReadOptions options = new ActivationReadOptions(ActivationSplit.VALIDATION,
+                config.validationFraction(), false, 0, config.shuffleWindowRows(), false, null);
+        int capacity = Math.min(config.batchSize(), config.validationTokens());
+        ActivationBatch batch = new ActivationBatch(capacity, dIn);
+        long total = 0;
+        try (ActivationStream stream = source.open(options)) {
+            while (total < config.validationTokens() && stream.next(batch)) {
+                int take = (int) Math.min(batch.rows(), config.validationTokens() - total);
+                float[] copy = new float[take * dIn];
+                System.arraycopy(batch.values(), 0, copy, 0, copy.length);
+                rows.add(copy);
+                total += take;
+            }
+        }
+        return rows;
+    }
+
+    private ReconstructionMetrics.Result validate(Sae sae, List<float[]> validation, int dIn, float[] rawMean)
+            throws IOException {
+        int capacity = validation.stream().mapToInt(a -> a.length / dIn).max().orElse(1);
+        var iterator = validation.iterator();
+        return ReconstructionEvaluator.evaluate(sae, b -> {
+            if (!iterator.hasNext()) {
+                return false;
+            }
+            float[] rows = iterator.next();
+            System.arraycopy(rows, 0, b.values(), 0, rows.length);
+            b.setRows(rows.length / dIn);
+            return true;
+        }, capacity, rawMean, Long.MAX_VALUE);
+    }
+
+    /** Mean and variance from the first rows, for sources that do not carry statistics. */
+    private ActivationStatistics estimateStatistics(ActivationSource source, int dIn) throws IOException {
+        ActivationReadOptions options = new ActivationReadOptions(ActivationSplit.TRAIN, config.validationFraction(),
+                false, 0, config.shuffleWindowRows(), false, null);
+        double[] mean = new double[dIn];
+        double[] m2 = new double[dIn];
+        long n = 0;
+        ActivationBatch batch = new ActivationBatch(Math.min(4096, config.batchSize()), dIn);
+        try (ActivationStream stream = source.open(options)) {
+            while (n < 65_536 && stream.next(batch)) {
+                float[] v = batch.values();
+                for (int r = 0; r < batch.rows(); r++) {
+                    n++;
+                    for (int i = 0; i < dIn; i++) {
+                        double d = v[r * dIn + i] - mean[i];
+                        mean[i] += d / n;
+                        m2[i] += d * (v[r * dIn + i] - mean[i]);
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < dIn; i++) {
+            m2[i] = n > 0 ? m2[i] / n : 0;
+        }
+        listener.onMessage("the data carries no statistics; estimated the mean from " + n + " rows");
+        return new ActivationStatistics(n, mean, m2);
+    }
+
+    private void writeSummary(long step, long tokens, ReconstructionMetrics.Result validation, long resumedAt)
+            throws IOException {
+        var json = TrainerConfig.json().createObjectNode();
+        json.put("steps", step);
+        json.put("tokens", tokens);
+        json.put("resumed_at_step", resumedAt);
+        if (validation != null) {
+            var v = json.putObject("validation");
+            validation.asMap().forEach((k, val) -> {
+                if (Double.isFinite(val)) {
+                    v.put(k, val);
+                } else {
+                    v.putNull(k);
+                }
+            });
+        }
+        AtomicFiles.writeString(runDirectory.resolve(SUMMARY), TrainerConfig.json().writeValueAsString(json));
+    }
+
+    private static String sha256(String text) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Gradient tensors, one per parameter, reused every step. */
+    private static final class Gradients implements AutoCloseable {
+        final Map<String, Tensor> byName = new LinkedHashMap<>();
+
+        Gradients(Device device, List<SaeParameter> parameters) {
+            for (SaeParameter p : parameters) {
+                byName.put(p.name(), device.allocate(DType.F32, p.value().shape()));
+            }
+        }
+
+        @Override
+        public void close() {
+            byName.values().forEach(Tensor::close);
+        }
+    }
+
+    private static final class MutableContext implements TrainingContext {
+        private final Tensor deadMask;
+        private final Tensor firedCounts;
+        private final AuxKSettings auxK;
+        int deadCount;
+
+        MutableContext(Tensor deadMask, Tensor firedCounts, AuxKSettings auxK) {
+            this.deadMask = deadMask;
+            this.firedCounts = firedCounts;
+            this.auxK = auxK;
+        }
+
+        @Override
+        public Tensor deadMask() {
+            return deadMask;
+        }
+
+        @Override
+        public int deadCount() {
+            return deadCount;
+        }
+
+        @Override
+        public AuxKSettings auxK() {
+            return auxK;
+        }
+
+        @Override
+        public Tensor firedCounts() {
+            return firedCounts;
+        }
+    }
+}
