@@ -16,7 +16,7 @@ public interface Sae extends AutoCloseable {
 
     Device device();
 
-    /** The trainable parameters in checkpoint order. The trainer updates them in place. */
+    /** The parameters in checkpoint order. The trainer updates the trainable ones in place. */
     List<SaeParameter> parameters();
 
     /** The parameter with this checkpoint name. */
@@ -60,8 +60,8 @@ public interface Sae extends AutoCloseable {
     }
 
     /**
-     * One forward and backward pass on a batch: writes the gradient of the loss with respect to every parameter
-     * into {@code gradients} (same names and layouts as {@link #parameters()}), overwriting their old contents,
+     * One forward and backward pass on a batch: writes the gradient of the loss with respect to every trainable
+     * parameter into {@code gradients} (same names and layouts as {@link #parameters()}), overwriting their old contents,
      * and adds per-latent firing counts to {@link TrainingContext#firedCounts()}.
      */
     TrainingStepResult trainingStep(Tensor x, TrainingContext context, Map<String, Tensor> gradients);

@@ -25,8 +25,8 @@ public final class AdamW implements AutoCloseable {
         this.beta2 = (float) beta2;
         this.eps = (float) eps;
         this.weightDecay = (float) weightDecay;
-        this.parameters = parameters;
-        for (SaeParameter p : parameters) {
+        this.parameters = parameters.stream().filter(SaeParameter::trainable).toList();
+        for (SaeParameter p : this.parameters) {
             firstMoments.put(p.name(), device.allocate(DType.F32, p.value().shape()));
             secondMoments.put(p.name(), device.allocate(DType.F32, p.value().shape()));
         }

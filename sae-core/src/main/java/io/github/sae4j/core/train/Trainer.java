@@ -133,43 +133,16 @@ public final class Trainer {
      */
     public Outcome run(List<MetricsSinkProvider> sinkProviders) throws IOException {
         Path checkpoints = runDirectory.resolve(CHECKPOINTS);
-        Files.createDirectories(runDirectory);
         String configJson = TrainerConfig.json().writeValueAsString(config);
         String configSha = sha256(configJson);
         Optional<Path> latest = TrainingCheckpoint.latest(checkpoints);
-        if (!Files.exists(runDirectory.resolve(CONFIG_FILE))) {
-            AtomicFiles.writeString(runDirectory.resolve(CONFIG_FILE), configJson);
-        }
         long resumedAt = latest.isPresent() ? TrainingCheckpoint.readState(latest.get()).step() : -1;
-        List<MetricsSink> sinks = new ArrayList<>();
-        try {
-            for (MetricsSinkProvider provider : sinkProviders) {
-                sinks.add(provider.open(runDirectory, resumedAt));
-            }
-            return run(checkpoints, configSha, latest, resumedAt, sinks);
-        } finally {
-            IOException first = null;
-            for (MetricsSink sink : sinks) {
-                try {
-                    sink.close();
-                } catch (IOException e) {
-                    first = first == null ? e : first;
-                }
-            }
-            if (first != null) {
-                throw first;
-            }
-        }
-    }
 
-    private Outcome run(Path checkpoints, String configSha, Optional<Path> latest, long resumedAt,
-                        List<MetricsSink> sinks) throws IOException {
-
+        // Everything that can be wrong with the settings, the data or the plugins fails here, before a file is written.
         SaeArchitecture architecture = Plugins.architectures().get(config.architecture());
         try (Backend backend = Plugins.openBackend(config.backend(), config.backendOptions());
              ActivationSource source = Plugins.openActivations(Path.of(config.data()))) {
             Device device = backend.device(config.device());
-            TensorOps ops = device.ops();
             ActivationSourceInfo info = source.info();
             int dIn = info.dModel();
             ActivationStatistics stats = info.statistics() != null ? info.statistics() : estimateStatistics(source, dIn);
@@ -179,137 +152,172 @@ public final class Trainer {
             metadata.put("model", info.model() == null ? "" : info.model());
             metadata.put("hook_point", info.hookPoint() == null ? "" : info.hookPoint());
             metadata.put("training_data", config.data());
+            metadata.put("validation_fraction", String.valueOf(config.validationFraction()));
             SaeSpec spec = architecture.spec(dIn, config.latents(), config.settings(), scale, metadata);
 
-            try (Sae sae = architecture.create(spec, device);
-                 AdamW optimizer = new AdamW(device, sae.parameters(), config.beta1(), config.beta2(), config.eps(),
-                         config.weightDecay());
-                 Gradients gradients = new Gradients(device, sae.parameters());
-                 Tensor deadMask = device.allocate(DType.F32, spec.dSae());
-                 Tensor firedCounts = device.allocate(DType.F32, spec.dSae());
-                 Tensor x = device.allocate(DType.F32, config.batchSize(), dIn)) {
-
-                DeadLatentTracker dead = new DeadLatentTracker(spec.dSae(), config.deadTokens());
-                UnitNormDecoderConstraint constraint = UnitNormDecoderConstraint.of(sae);
-                long step = 0;
-                long tokens = 0;
-                String cursor = null;
-                if (latest.isPresent()) {
-                    TrainingCheckpoint.State state = TrainingCheckpoint.readState(latest.get());
-                    if (!state.configSha256().equals(configSha)) {
-                        throw new IllegalStateException("checkpoint " + latest.get() + " was written with other settings"
-                                + " than " + runDirectory.resolve(CONFIG_FILE) + "; restore that file or start a new run");
-                    }
-                    TrainingCheckpoint.restore(latest.get(), sae, optimizer, dead);
-                    step = state.step();
-                    tokens = state.tokens();
-                    cursor = state.dataCursor();
-                    listener.onMessage("resuming from " + latest.get() + " (step " + step + ")");
-                } else {
-                    float[] mean = stats.meanAsFloats();
-                    for (int i = 0; i < mean.length; i++) {
-                        mean[i] = (float) (mean[i] * scale);
-                    }
-                    sae.initialize(config.seed(), mean);
-                    constraint.renormalize();
-                }
-                deadMask.copyFrom(dead.mask());
-                AuxKSettings auxK = config.auxKEnabled() && sae.supportsAuxK()
-                        ? new AuxKSettings(config.auxK(), (float) config.auxKCoefficient()) : null;
-                if (config.auxKEnabled() && !sae.supportsAuxK()) {
-                    listener.onMessage("architecture " + spec.architecture() + " does not use AuxK; aux_k is ignored");
-                }
-                MutableContext context = new MutableContext(deadMask, firedCounts, auxK);
-
-                List<float[]> validation = loadValidation(source, dIn);
-                if (validation.isEmpty()) {
-                    listener.onMessage("no validation data (validation_fraction=" + config.validationFraction()
-                            + "); validation metrics are skipped");
-                }
-                listener.onStart(step + 1, config.steps(), spec, device);
-
-                ActivationReadOptions readOptions = new ActivationReadOptions(ActivationSplit.TRAIN,
-                        config.validationFraction(), true, config.seed(), config.shuffleWindowRows(), true, cursor);
-                ActivationBatch batch = new ActivationBatch(config.batchSize(), dIn);
-                LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.warmupSteps(),
-                        config.steps(), config.lrFloor());
-                ReconstructionMetrics.Result lastValidation = null;
-                long startNanos = System.nanoTime();
-                long windowStart = System.nanoTime();
-                long windowTokens = 0;
-                float[] rawMean = stats.meanAsFloats();
-
-                try (ActivationStream stream = source.open(readOptions)) {
-                    while (step < config.steps()) {
-                        readFullBatch(stream, batch);
-                        x.copyFrom(batch.values(), 0);
-                        if (scale != 1.0) {
-                            ops.axpby((float) scale, x, 0f, x);
-                        }
-                        step++;
-                        ops.fill(firedCounts, 0f);
-                        context.deadCount = dead.deadCount();
-                        TrainingStepResult result = sae.trainingStep(x, context, gradients.byName);
-                        if (!Double.isFinite(result.loss())) {
-                            throw new TrainingDivergedException("the loss became " + result.loss() + " at step " + step
-                                    + " (terms " + result.terms() + "). Lower the learning rate (now "
-                                    + config.learningRate() + ") or check the data; the last good checkpoint is in "
-                                    + checkpoints);
-                        }
-                        constraint.projectGradient(gradients.byName);
-                        double lr = schedule.at(step);
-                        optimizer.step(gradients.byName, lr, step);
-                        constraint.renormalize();
-                        dead.update(firedCounts.toFloatArray(), batch.rows());
-                        deadMask.copyFrom(dead.mask());
-                        tokens += batch.rows();
-                        windowTokens += batch.rows();
-                        listener.onStep(step, result, lr, dead.deadFraction());
-
-                        boolean last = step == config.steps();
-                        if (step % config.logEvery() == 0 || last) {
-                            double seconds = (System.nanoTime() - windowStart) / 1e9;
-                            Map<String, Double> values = new LinkedHashMap<>();
-                            values.put("loss", result.loss());
-                            values.putAll(result.terms());
-                            values.put("l0", result.l0());
-                            values.put("dead_fraction", dead.deadFraction());
-                            values.put("lr", lr);
-                            values.put("tokens_per_second", seconds > 0 ? windowTokens / seconds : Double.NaN);
-                            emit(sinks, new MetricsRecord("train", step, tokens, values));
-                            windowStart = System.nanoTime();
-                            windowTokens = 0;
-                        }
-                        if (!validation.isEmpty() && (step % config.validationEvery() == 0 || last)) {
-                            lastValidation = validate(sae, validation, dIn, rawMean);
-                            Map<String, Double> values = new LinkedHashMap<>(lastValidation.asMap());
-                            values.put("loss", lastValidation.fvu());
-                            emit(sinks, new MetricsRecord("val", step, tokens, values));
-                            listener.onValidation(step, lastValidation);
-                        }
-                        if (step % config.checkpointEvery() == 0 || last) {
-                            Path dir = TrainingCheckpoint.write(checkpoints,
-                                    new TrainingCheckpoint.State(step, tokens, stream.cursor(), configSha),
-                                    sae, optimizer, dead);
-                            TrainingCheckpoint.prune(checkpoints, config.keepCheckpoints());
-                            for (MetricsSink s : sinks) {
-                                s.flush();
-                            }
-                            listener.onCheckpoint(step, dir);
-                        }
-                    }
-                }
-                if (lastValidation == null && !validation.isEmpty()) {
-                    lastValidation = validate(sae, validation, dIn, rawMean);
-                }
-                Path saeDir = runDirectory.resolve(FINAL_SAE);
-                SaeCheckpoint.save(sae, saeDir);
-                writeSummary(step, tokens, lastValidation, resumedAt);
-                for (MetricsSink s : sinks) {
-                    s.flush();
-                }
-                return new Outcome(saeDir, step, tokens, lastValidation, (System.nanoTime() - startNanos) / 1e9);
+            Files.createDirectories(runDirectory);
+            if (!Files.exists(runDirectory.resolve(CONFIG_FILE))) {
+                AtomicFiles.writeString(runDirectory.resolve(CONFIG_FILE), configJson);
             }
+            List<MetricsSink> sinks = new ArrayList<>();
+            try {
+                for (MetricsSinkProvider provider : sinkProviders) {
+                    sinks.add(provider.open(runDirectory, resumedAt));
+                }
+                return train(device, source, spec, stats, checkpoints, configSha, latest, sinks);
+            } finally {
+                IOException first = null;
+                for (MetricsSink sink : sinks) {
+                    try {
+                        sink.close();
+                    } catch (IOException e) {
+                        first = first == null ? e : first;
+                    }
+                }
+                if (first != null) {
+                    throw first;
+                }
+            }
+        }
+    }
+
+    private Outcome train(Device device, ActivationSource source, SaeSpec spec, ActivationStatistics stats,
+                          Path checkpoints, String configSha, Optional<Path> latest, List<MetricsSink> sinks)
+            throws IOException {
+        TensorOps ops = device.ops();
+        int dIn = spec.dIn();
+        double scale = spec.inputScale();
+        SaeArchitecture architecture = Plugins.architectures().get(spec.architecture());
+        try (Sae sae = architecture.create(spec, device);
+             AdamW optimizer = new AdamW(device, sae.parameters(), config.beta1(), config.beta2(), config.eps(),
+                     config.weightDecay());
+             Gradients gradients = new Gradients(device, sae.parameters());
+             Tensor deadMask = device.allocate(DType.F32, spec.dSae());
+             Tensor firedCounts = device.allocate(DType.F32, spec.dSae());
+             Tensor x = device.allocate(DType.F32, config.batchSize(), dIn)) {
+
+            DeadLatentTracker dead = new DeadLatentTracker(spec.dSae(), config.deadTokens());
+            UnitNormDecoderConstraint constraint = UnitNormDecoderConstraint.of(sae);
+            long step = 0;
+            long resumedFrom = -1;
+            long tokens = 0;
+            String cursor = null;
+            if (latest.isPresent()) {
+                TrainingCheckpoint.State state = TrainingCheckpoint.readState(latest.get());
+                if (!state.configSha256().equals(configSha)) {
+                    throw new IllegalStateException("checkpoint " + latest.get() + " was written with other settings"
+                            + " than " + runDirectory.resolve(CONFIG_FILE) + "; restore that file or start a new run");
+                }
+                TrainingCheckpoint.restore(latest.get(), sae, optimizer, dead);
+                step = state.step();
+                resumedFrom = step;
+                tokens = state.tokens();
+                cursor = state.dataCursor();
+                listener.onMessage("resuming from " + latest.get() + " (step " + step + ")");
+            } else {
+                float[] mean = stats.meanAsFloats();
+                for (int i = 0; i < mean.length; i++) {
+                    mean[i] = (float) (mean[i] * scale);
+                }
+                sae.initialize(config.seed(), mean);
+                constraint.renormalize();
+            }
+            deadMask.copyFrom(dead.mask());
+            AuxKSettings auxK = config.auxKEnabled() && sae.supportsAuxK()
+                    ? new AuxKSettings(config.auxK(), (float) config.auxKCoefficient()) : null;
+            if (config.auxKEnabled() && !sae.supportsAuxK()) {
+                listener.onMessage("architecture " + spec.architecture() + " does not use AuxK; aux_k is ignored");
+            }
+            MutableContext context = new MutableContext(deadMask, firedCounts, auxK);
+
+            List<float[]> validation = loadValidation(source, dIn);
+            if (validation.isEmpty()) {
+                listener.onMessage("no validation data (validation_fraction=" + config.validationFraction()
+                        + "); validation metrics are skipped");
+            }
+            listener.onStart(step + 1, config.steps(), spec, device);
+
+            ActivationReadOptions readOptions = new ActivationReadOptions(ActivationSplit.TRAIN,
+                    config.validationFraction(), true, config.seed(), config.shuffleWindowRows(), true, cursor);
+            ActivationBatch batch = new ActivationBatch(config.batchSize(), dIn);
+            LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.warmupSteps(),
+                    config.steps(), config.lrFloor());
+            ReconstructionMetrics.Result lastValidation = null;
+            long startNanos = System.nanoTime();
+            long windowStart = System.nanoTime();
+            long windowTokens = 0;
+            float[] rawMean = stats.meanAsFloats();
+
+            try (ActivationStream stream = source.open(readOptions)) {
+                while (step < config.steps()) {
+                    readFullBatch(stream, batch);
+                    x.copyFrom(batch.values(), 0);
+                    if (scale != 1.0) {
+                        ops.axpby((float) scale, x, 0f, x);
+                    }
+                    step++;
+                    ops.fill(firedCounts, 0f);
+                    context.deadCount = dead.deadCount();
+                    TrainingStepResult result = sae.trainingStep(x, context, gradients.byName);
+                    if (!Double.isFinite(result.loss())) {
+                        throw new TrainingDivergedException("the loss became " + result.loss() + " at step " + step
+                                + " (terms " + result.terms() + "). Lower the learning rate (now "
+                                + config.learningRate() + ") or check the data; the last good checkpoint is in "
+                                + checkpoints);
+                    }
+                    constraint.projectGradient(gradients.byName);
+                    double lr = schedule.at(step);
+                    optimizer.step(gradients.byName, lr, step);
+                    constraint.renormalize();
+                    dead.update(firedCounts.toFloatArray(), batch.rows());
+                    deadMask.copyFrom(dead.mask());
+                    tokens += batch.rows();
+                    windowTokens += batch.rows();
+                    listener.onStep(step, result, lr, dead.deadFraction());
+
+                    boolean last = step == config.steps();
+                    if (step % config.logEvery() == 0 || last) {
+                        double seconds = (System.nanoTime() - windowStart) / 1e9;
+                        Map<String, Double> values = new LinkedHashMap<>();
+                        values.put("loss", result.loss());
+                        values.putAll(result.terms());
+                        values.put("l0", result.l0());
+                        values.put("dead_fraction", dead.deadFraction());
+                        values.put("lr", lr);
+                        values.put("tokens_per_second", seconds > 0 ? windowTokens / seconds : Double.NaN);
+                        emit(sinks, new MetricsRecord("train", step, tokens, values));
+                        windowStart = System.nanoTime();
+                        windowTokens = 0;
+                    }
+                    if (!validation.isEmpty() && (step % config.validationEvery() == 0 || last)) {
+                        lastValidation = validate(sae, validation, dIn, rawMean);
+                        Map<String, Double> values = new LinkedHashMap<>(lastValidation.asMap());
+                        values.put("loss", lastValidation.fvu());
+                        emit(sinks, new MetricsRecord("val", step, tokens, values));
+                        listener.onValidation(step, lastValidation);
+                    }
+                    if (step % config.checkpointEvery() == 0 || last) {
+                        Path dir = TrainingCheckpoint.write(checkpoints,
+                                new TrainingCheckpoint.State(step, tokens, stream.cursor(), configSha),
+                                sae, optimizer, dead);
+                        TrainingCheckpoint.prune(checkpoints, config.keepCheckpoints());
+                        for (MetricsSink s : sinks) {
+                            s.flush();
+                        }
+                        listener.onCheckpoint(step, dir);
+                    }
+                }
+            }
+            if (lastValidation == null && !validation.isEmpty()) {
+                lastValidation = validate(sae, validation, dIn, rawMean);
+            }
+            Path saeDir = runDirectory.resolve(FINAL_SAE);
+            SaeCheckpoint.save(sae, saeDir);
+            writeSummary(step, tokens, lastValidation, latest.isPresent() ? resumedFrom : -1);
+            for (MetricsSink s : sinks) {
+                s.flush();
+            }
+            return new Outcome(saeDir, step, tokens, lastValidation, (System.nanoTime() - startNanos) / 1e9);
         }
     }
 
@@ -426,7 +434,9 @@ public final class Trainer {
 
         Gradients(Device device, List<SaeParameter> parameters) {
             for (SaeParameter p : parameters) {
-                byName.put(p.name(), device.allocate(DType.F32, p.value().shape()));
+                if (p.trainable()) {
+                    byName.put(p.name(), device.allocate(DType.F32, p.value().shape()));
+                }
             }
         }
 

@@ -53,7 +53,7 @@ public final class TrainingCheckpoint {
         AtomicFiles.writeDirectory(dir, tmp -> {
             SaeCheckpoint.writeInto(sae, tmp);
             List<Safetensors.Array> arrays = new ArrayList<>();
-            for (SaeParameter p : sae.parameters()) {
+            for (SaeParameter p : optimizerParameters(sae)) {
                 arrays.add(moment(p, p.name() + ".exp_avg", optimizer.firstMoments().get(p.name())));
                 arrays.add(moment(p, p.name() + ".exp_avg_sq", optimizer.secondMoments().get(p.name())));
             }
@@ -71,6 +71,10 @@ public final class TrainingCheckpoint {
             Files.writeString(tmp.resolve(STATE), TrainerConfig.json().writeValueAsString(json));
         });
         return dir;
+    }
+
+    private static List<SaeParameter> optimizerParameters(Sae sae) {
+        return sae.parameters().stream().filter(SaeParameter::trainable).toList();
     }
 
     private static Safetensors.Array moment(SaeParameter p, String name, Tensor t) {
@@ -140,7 +144,7 @@ public final class TrainingCheckpoint {
             SaeCheckpoint.loadParameters(sae, weights);
         }
         try (Safetensors.Reader opt = Safetensors.open(dir.resolve(OPTIMIZER))) {
-            for (SaeParameter p : sae.parameters()) {
+            for (SaeParameter p : optimizerParameters(sae)) {
                 restoreMoment(opt, p, p.name() + ".exp_avg", optimizer.firstMoments().get(p.name()));
                 restoreMoment(opt, p, p.name() + ".exp_avg_sq", optimizer.secondMoments().get(p.name()));
             }

@@ -78,7 +78,7 @@ public abstract class BackendConformanceSuite {
 
     // ------------------------------------------------------------------ helpers
 
-    protected static float[] random(long seed, int n, double scale) {
+    public static float[] random(long seed, int n, double scale) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {

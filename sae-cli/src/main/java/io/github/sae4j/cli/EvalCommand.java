@@ -1,0 +1,142 @@
+package io.github.sae4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.github.sae4j.api.activation.ActivationBatch;
+import io.github.sae4j.api.activation.ActivationReadOptions;
+import io.github.sae4j.api.activation.ActivationSource;
+import io.github.sae4j.api.activation.ActivationSourceInfo;
+import io.github.sae4j.api.activation.ActivationSplit;
+import io.github.sae4j.api.activation.ActivationStream;
+import io.github.sae4j.api.backend.Backend;
+import io.github.sae4j.api.sae.Sae;
+import io.github.sae4j.api.sae.SaeSpec;
+import io.github.sae4j.core.Plugins;
+import io.github.sae4j.core.checkpoint.SaeCheckpoint;
+import io.github.sae4j.core.eval.ReconstructionEvaluator;
+import io.github.sae4j.core.io.AtomicFiles;
+import io.github.sae4j.core.metrics.ReconstructionMetrics;
+import io.github.sae4j.core.synth.GroundTruth;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sae4j eval}: reconstruction metrics of an SAE on held-out activations. */
+@Command(name = "eval", sortOptions = false, description = {
+        "Measure an SAE's reconstructions on activations: FVU/FVE, normalized MSE, MSE, L0, dead fraction,",
+        "L2 ratio and cosine (definitions in docs/metrics.md). By default on the validation split the SAE was",
+        "trained without. With synthetic data, also the fraction of ground-truth features recovered."})
+final class EvalCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--sae", required = true, description = "SAE directory (sae.safetensors + cfg.json)")
+    Path sae;
+
+    @Option(names = "--data", required = true, description = "activation shards")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "validation", description = "validation, train or all (default ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--validation-fraction",
+            description = "the held-out share; default: the one the SAE was trained with (recorded in its cfg.json), else 0.02")
+    Double validationFraction;
+
+    @Option(names = "--max-tokens", defaultValue = "1000000", description = "rows to evaluate at most (default ${DEFAULT-VALUE})")
+    long maxTokens;
+
+    @Option(names = "--batch-size", defaultValue = "4096", description = "rows per forward pass (default ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--backend", defaultValue = "java", description = "compute backend (default ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--backend-option", description = "backend option name=value (repeatable)")
+    Map<String, String> backendOptions = new LinkedHashMap<>();
+
+    @Option(names = "--json", description = "also write the metrics to this JSON file")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        ActivationSplit which = switch (split.toLowerCase(Locale.ROOT)) {
+            case "validation", "val" -> ActivationSplit.VALIDATION;
+            case "train" -> ActivationSplit.TRAIN;
+            case "all" -> ActivationSplit.ALL;
+            default -> throw new IllegalArgumentException("--split must be validation, train or all, got '" + split + "'");
+        };
+        if (batchSize < 1 || maxTokens < 1) {
+            throw new IllegalArgumentException("--batch-size and --max-tokens must be positive");
+        }
+        SaeSpec saeSpec = SaeCheckpoint.readSpec(sae);
+        double fraction = validationFraction != null ? validationFraction
+                : Double.parseDouble(saeSpec.metadata().getOrDefault("validation_fraction", "0.02"));
+        try (Backend b = Plugins.openBackend(backend, backendOptions);
+             ActivationSource source = Plugins.openActivations(data)) {
+            ActivationSourceInfo info = source.info();
+            if (info.dModel() != saeSpec.dIn()) {
+                throw new IllegalArgumentException("the SAE in " + sae + " reads d_in=" + saeSpec.dIn()
+                        + " activations but " + data + " holds rows of d_model=" + info.dModel() + " (model "
+                        + info.model() + ", " + info.hookPoint() + "); evaluate it on activations from the model and "
+                        + "hook point it was trained on (" + saeSpec.metadata().getOrDefault("hook_point", "?") + ")");
+            }
+            try (Sae model = SaeCheckpoint.load(sae, b.devices().getFirst(), Plugins.architectures());
+                 ActivationStream stream = source.open(new ActivationReadOptions(which, which == ActivationSplit.ALL
+                         ? 0 : fraction, false, 0, 1 << 16, false, null))) {
+                float[] mean = info.statistics() != null ? info.statistics().meanAsFloats() : null;
+                ReconstructionMetrics.Result r = ReconstructionEvaluator.evaluate(model, stream::next, batchSize, mean,
+                        maxTokens);
+                if (r.tokens() == 0) {
+                    throw new IllegalStateException("the " + split + " split of " + data + " holds no rows"
+                            + " (validation fraction " + fraction + "); try --split all");
+                }
+                Map<String, Object> report = new LinkedHashMap<>();
+                report.put("sae", sae.toString());
+                report.put("data", data.toString());
+                report.put("split", split);
+                report.putAll(r.asMap());
+                print(out, r);
+                Path truth = data.resolve(GroundTruth.FILE);
+                if (Files.isDirectory(data) && Files.exists(truth)) {
+                    GroundTruth gt = GroundTruth.read(truth);
+                    if (gt.dModel() == saeSpec.dIn()) {
+                        float[] decoder = model.parameter("W_dec").value().toFloatArray();
+                        double recovered = gt.fractionRecovered(decoder, saeSpec.dSae(), 0.9);
+                        out.printf(Locale.ROOT, "  %-34s %.4f  (%d features; max cosine with a decoder row > 0.9)%n",
+                                "ground-truth features recovered", recovered, gt.features());
+                        report.put("ground_truth_recovered", recovered);
+                    }
+                }
+                if (json != null) {
+                    ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                    AtomicFiles.writeString(json, mapper.writeValueAsString(report));
+                    out.println("wrote " + json);
+                }
+            }
+        }
+        return 0;
+    }
+
+    static void print(PrintWriter out, ReconstructionMetrics.Result r) {
+        out.printf(Locale.ROOT, "reconstruction on %d tokens:%n", r.tokens());
+        out.printf(Locale.ROOT, "  %-34s %.4f%n", "FVU (fraction of variance unexpl.)", r.fvu());
+        out.printf(Locale.ROOT, "  %-34s %.4f%n", "FVE (explained variance)", r.fve());
+        out.printf(Locale.ROOT, "  %-34s %.4f%n", "normalized MSE", r.normalizedMse());
+        out.printf(Locale.ROOT, "  %-34s %.6g%n", "MSE (per element)", r.mse());
+        out.printf(Locale.ROOT, "  %-34s %.2f%n", "L0 (active latents per token)", r.l0());
+        out.printf(Locale.ROOT, "  %-34s %.4f%n", "dead fraction (never fired here)", r.deadFraction());
+        out.printf(Locale.ROOT, "  %-34s %.4f%n", "L2 ratio ||x_hat|| / ||x||", r.l2Ratio());
+        out.printf(Locale.ROOT, "  %-34s %.4f%n", "cosine(x, x_hat)", r.cosine());
+    }
+}
