@@ -105,7 +105,7 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("  model       %s%n", info.model());
         out.printf("  hook point  %s%n", info.hookPoint());
         if (!info.metadata().isEmpty()) {
-            out.printf("  metadata    %s%n", info.metadata());
+            out.printf("  metadata    %s%n", new java.util.TreeMap<>(info.metadata()));
         }
     }
 

@@ -20,14 +20,14 @@ public final class MetricsPlot {
     private MetricsPlot() {
     }
 
-    private record Panel(String title, String key, boolean logY) {
+    private record Panel(String title, String key) {
     }
 
     private static final List<Panel> PANELS = List.of(
-            new Panel("loss", "loss", true),
-            new Panel("FVU (fraction of variance unexplained)", "fvu", true),
-            new Panel("L0 (active latents per token)", "l0", false),
-            new Panel("dead fraction", "dead_fraction", false));
+            new Panel("loss", "loss"),
+            new Panel("FVU (fraction of variance unexplained)", "fvu"),
+            new Panel("L0 (active latents per token)", "l0"),
+            new Panel("dead fraction (validation: never fired on it)", "dead_fraction"));
 
     /** Writes the plot of {@code records} to {@code png} (atomically). */
     public static void write(List<MetricsRecord> records, Path png) throws IOException {
@@ -37,13 +37,14 @@ public final class MetricsPlot {
                     .build();
             chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
             chart.getStyler().setMarkerSize(4);
+            chart.getStyler().setYAxisDecimalPattern("0.####");
             boolean any = false;
             for (String phase : List.of("train", "val")) {
                 List<Double> xs = new ArrayList<>();
                 List<Double> ys = new ArrayList<>();
                 for (MetricsRecord r : records) {
                     Double v = r.values().get(panel.key());
-                    if (r.phase().equals(phase) && v != null && Double.isFinite(v) && (!panel.logY() || v > 0)) {
+                    if (r.phase().equals(phase) && v != null && Double.isFinite(v)) {
                         xs.add((double) r.step());
                         ys.add(v);
                     }
@@ -53,9 +54,6 @@ public final class MetricsPlot {
                     s.setMarker(phase.equals("val") ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
                     any = true;
                 }
-            }
-            if (panel.logY() && any) {
-                chart.getStyler().setYAxisLogarithmic(true);
             }
             if (!any) {
                 chart.getStyler().setLegendVisible(false);
