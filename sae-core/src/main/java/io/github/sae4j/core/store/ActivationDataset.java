@@ -12,7 +12,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -201,10 +203,13 @@ public final class ActivationDataset implements ActivationSource {
         return statistics.copy();
     }
 
+    /** What the dataset holds; its metadata is the dataset's own plus {@code dtype} (bfloat16 or float32). */
     @Override
     public ActivationSourceInfo info() {
+        Map<String, String> metadata = new LinkedHashMap<>(header.metadata());
+        metadata.put(ShardFormat.KEY_DTYPE, header.dtype().wireName());
         return new ActivationSourceInfo(header.dModel(), rows, header.model(), header.hookPoint(), statistics(),
-                header.metadata());
+                metadata);
     }
 
     /**

@@ -34,7 +34,7 @@ import org.apache.arrow.vector.ipc.ArrowFileWriter;
  * {@code .arrow} file last, so a shard whose {@code .arrow} file exists is complete. A shard holds at most
  * {@code rowsPerShard} rows and a record batch at most {@code rowsPerBatch}; one {@link #append} call is kept in one
  * record batch (and so in one shard) whenever it fits in one, which makes batches, the unit of the train/validation
- * split and of shuffling, end at the boundaries of what the caller appends (sentences).
+ * split and of shuffling, end at the boundaries of what the caller appends (sentences). Not thread-safe.
  *
  * <pre>{@code
  * var header = new DatasetHeader(768, ActivationDType.BF16, "gpt2", "blocks.8.hook_resid_post", Map.of());

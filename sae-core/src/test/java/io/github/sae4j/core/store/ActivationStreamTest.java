@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +34,11 @@ class ActivationStreamTest {
     static void writeDataset() throws IOException {
         data = TestShards.write(tmp.resolve("ds"), 6, ActivationDType.BF16, 160, 500, 64, 21);
         dataset = ActivationDataset.open(data.directory());
+    }
+
+    @AfterAll
+    static void closeDataset() throws IOException {
+        dataset.close();
     }
 
     private static ActivationReadOptions shuffled(long seed, int windowRows, boolean repeat) {

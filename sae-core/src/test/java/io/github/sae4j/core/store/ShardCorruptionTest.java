@@ -275,6 +275,7 @@ class ShardCorruptionTest {
             assertThat(source.info().dModel()).isEqualTo(8);
             assertThat(source.info().tokens()).isEqualTo(written.rows());
             assertThat(source.info().hookPoint()).isEqualTo(TestShards.HOOK_POINT);
+            assertThat(source.info().metadata()).containsEntry("dtype", "bfloat16").containsEntry("layer", "0");
         }
         assertThatThrownBy(() -> provider.open(tmp.resolve("empty"))).isInstanceOf(IOException.class)
                 .hasMessageContaining("holds no activation shards");
