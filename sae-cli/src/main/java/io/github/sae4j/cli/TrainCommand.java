@@ -2,6 +2,8 @@ package io.github.sae4j.cli;
 
 import io.github.sae4j.api.metrics.MetricsSinkProvider;
 import io.github.sae4j.api.plugin.PluginRegistry;
+import io.github.sae4j.api.sae.SaeArchitecture;
+import io.github.sae4j.api.sae.SaeSpec;
 import io.github.sae4j.core.Plugins;
 import io.github.sae4j.core.metrics.ReconstructionMetrics;
 import io.github.sae4j.core.train.Trainer;
@@ -197,11 +199,13 @@ final class TrainCommand implements Callable<Integer> {
         }
         TrainerConfig.Builder b = TrainerConfig.builder().data(data.toString()).architecture(architecture)
                 .latents(latents).steps(steps);
-        Map<String, Object> s = new LinkedHashMap<>(settings);
+        Map<String, Object> raw = new LinkedHashMap<>(settings);
         if (k != null) {
-            s.put("k", String.valueOf(k));
+            raw.put("k", String.valueOf(k));
         }
-        b.settings(s);
+        // Typed and checked against the architecture's declared settings, so train-config.json holds {"k": 32}.
+        SaeArchitecture arch = Plugins.architectures().get(architecture);
+        b.settings(SaeSpec.resolveSettings(arch.name(), arch.hyperParameters(), raw));
         if (batchSize != null) b.batchSize(batchSize);
         if (lr != null) b.learningRate(lr);
         if (warmup != null) b.warmupSteps(warmup);
@@ -226,9 +230,8 @@ final class TrainCommand implements Callable<Integer> {
         b.backendOptions(backendOptions);
         if (device != null) b.device(device);
         TrainerConfig config = b.build();
-        // Check the architecture and its settings before anything is written.
-        Plugins.architectures().get(config.architecture())
-                .spec(1, config.latents(), config.settings(), 1.0, Map.of());
+        // Check the settings against the sizes before anything is written.
+        arch.spec(1, config.latents(), config.settings(), 1.0, Map.of());
         return config;
     }
 }

@@ -12,6 +12,6 @@ import java.util.Map;
 public record TrainingStepResult(double loss, Map<String, Double> terms, double l0) {
 
     public TrainingStepResult {
-        terms = Map.copyOf(terms);
+        terms = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(terms));
     }
 }

@@ -151,7 +151,7 @@ public final class ReconstructionMetrics implements AutoCloseable {
             m.put("l2_ratio", l2Ratio);
             m.put("cosine", cosine);
             m.put("dead_fraction", deadFraction);
-            m.put("tokens", (double) tokens);
+            m.put("eval_tokens", (double) tokens);
             return m;
         }
     }

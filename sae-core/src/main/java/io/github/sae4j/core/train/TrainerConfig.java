@@ -1,6 +1,7 @@
 package io.github.sae4j.core.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -56,7 +57,7 @@ public record TrainerConfig(
         long seed,
         long deadTokens,
         int auxK,
-        double auxKCoefficient,
+        @JsonProperty("aux_k_coefficient") double auxKCoefficient,
         String normalize,
         double validationFraction,
         long validationEvery,
@@ -198,6 +199,7 @@ public record TrainerConfig(
         public Builder seed(long v) { seed = v; return this; }
         public Builder deadTokens(long v) { deadTokens = v; return this; }
         public Builder auxK(int v) { auxK = v; return this; }
+        @JsonProperty("aux_k_coefficient")
         public Builder auxKCoefficient(double v) { auxKCoefficient = v; return this; }
         public Builder normalize(String v) { normalize = v; return this; }
         public Builder validationFraction(double v) { validationFraction = v; return this; }

@@ -60,31 +60,38 @@ class TrainerTest {
         System.out.printf("TopK on synthetic data: %.1f%% of %d ground-truth features recovered (max cosine > 0.9),"
                 + " validation FVU %.4f%n", 100 * recovered, truth.features(), outcome.validation().fvu());
         assertThat(recovered).as("fraction of ground-truth features with a decoder row at cosine > 0.9").isGreaterThan(0.8);
-        assertThat(outcome.validation().fvu()).isLessThan(0.1);
+        assertThat(outcome.validation().fvu()).isLessThan(0.2);
         assertThat(outcome.validation().l0()).isLessThanOrEqualTo(4.0);
         assertThat(run.resolve("metrics.png")).exists();
         List<MetricsRecord> records = JsonlMetricsSink.read(run.resolve("metrics.jsonl"));
         assertThat(records).extracting(MetricsRecord::phase).contains("train", "val");
     }
 
-    /** Trains with a small dead threshold so latents die quickly, and counts the dead at the end. */
-    private static double deadFractionAfterTraining(Path run, int auxK) throws IOException {
-        TrainerConfig config = base().latents(768).setting("k", 2).learningRate(4e-3).steps(600).deadTokens(5_000)
-                .auxK(auxK).validationEvery(600).checkpointEvery(600).build();
-        Trainer.start(config, run, null).run(Plugins.metricsSinks().installed());
+    /**
+     * Trains on many features with a large learning rate and a short dead threshold, the regime where TopK latents
+     * die, and returns the dead fraction of the last step and the validation FVU.
+     */
+    private static double[] deadFractionAfterTraining(Path manyFeatures, Path run, int auxK) throws IOException {
+        TrainerConfig config = base().data(manyFeatures.toString()).latents(768).setting("k", 4).learningRate(3e-2)
+                .steps(600).deadTokens(5_000).auxK(auxK).validationEvery(600).checkpointEvery(600).build();
+        Trainer.Outcome outcome = Trainer.start(config, run, null).run(Plugins.metricsSinks().installed());
         List<MetricsRecord> train = JsonlMetricsSink.read(run.resolve("metrics.jsonl")).stream()
                 .filter(r -> r.phase().equals("train")).toList();
-        return train.getLast().values().get("dead_fraction");
+        return new double[] {train.getLast().values().get("dead_fraction"), outcome.validation().fvu()};
     }
 
     @Test
-    void auxKRevivesLatentsThatAreDeadWithoutIt(@TempDir Path withoutAux, @TempDir Path withAux) throws IOException {
-        double deadWithout = deadFractionAfterTraining(withoutAux, 0);
-        double deadWith = deadFractionAfterTraining(withAux, 256);
-        System.out.printf("dead latents after 600 steps: %.1f%% without AuxK, %.1f%% with AuxK%n", 100 * deadWithout,
-                100 * deadWith);
-        assertThat(deadWithout).as("without AuxK many latents die").isGreaterThan(0.2);
-        assertThat(deadWith).as("AuxK brings most of them back").isLessThan(deadWithout / 2);
+    void auxKRevivesLatentsThatAreDeadWithoutIt(@TempDir Path dir) throws IOException {
+        Path manyFeatures = dir.resolve("acts");
+        SyntheticDatasetWriter.write(new SyntheticConfig(48, 768, 3, 0.3, 0.5, 1.5, 0.01, 1.0, 120_000, 64, 11),
+                manyFeatures, ActivationDType.BF16, 65_536, n -> { });
+        double[] without = deadFractionAfterTraining(manyFeatures, dir.resolve("without"), 0);
+        double[] with = deadFractionAfterTraining(manyFeatures, dir.resolve("with"), 256);
+        System.out.printf("dead latents after 600 steps: %.1f%% without AuxK (FVU %.3f), %.1f%% with AuxK (FVU %.3f)%n",
+                100 * without[0], without[1], 100 * with[0], with[1]);
+        assertThat(without[0]).as("without AuxK many latents die").isGreaterThan(0.3);
+        assertThat(with[0]).as("AuxK keeps most of them alive").isLessThan(0.6 * without[0]);
+        assertThat(with[1]).as("and the revived latents explain more variance").isLessThan(without[1]);
     }
 
     /** A listener that crashes the run at a given step, as a kill would. */

@@ -1,5 +1,6 @@
 package io.github.sae4j.core.backend.java;
 
+import io.github.sae4j.core.store.BFloat16;
 import io.github.sae4j.api.backend.AdamWStep;
 import io.github.sae4j.api.backend.DType;
 import io.github.sae4j.api.backend.Tensor;
@@ -106,7 +107,7 @@ final class JavaOps implements TensorOps {
             case F32 -> elementwise(x.length(), (s, e) -> Arrays.fill(x.f, s, e, value));
             case I32 -> elementwise(x.length(), (s, e) -> Arrays.fill(x.i, s, e, (int) value));
             case BF16 -> {
-                short bits = Bf16.fromFloat(value);
+                short bits = BFloat16.fromFloat(value);
                 elementwise(x.length(), (s, e) -> Arrays.fill(x.h, s, e, bits));
             }
         }
@@ -128,13 +129,13 @@ final class JavaOps implements TensorOps {
         } else if (from == DType.BF16 && to == DType.F32) {
             elementwise(src.length(), (s, e) -> {
                 for (int k = s; k < e; k++) {
-                    dst.f[k] = Bf16.toFloat(src.h[k]);
+                    dst.f[k] = BFloat16.toFloat(src.h[k]);
                 }
             });
         } else if (from == DType.F32 && to == DType.BF16) {
             elementwise(src.length(), (s, e) -> {
                 for (int k = s; k < e; k++) {
-                    dst.h[k] = Bf16.fromFloat(src.f[k]);
+                    dst.h[k] = BFloat16.fromFloat(src.f[k]);
                 }
             });
         } else {

@@ -1,5 +1,6 @@
 package io.github.sae4j.core.backend.java;
 
+import io.github.sae4j.core.store.BFloat16;
 import io.github.sae4j.api.backend.DType;
 import io.github.sae4j.api.backend.Device;
 import io.github.sae4j.api.backend.Tensor;
@@ -140,7 +141,7 @@ public final class JavaTensor implements Tensor {
             case F32 -> System.arraycopy(src, offset, f, 0, size);
             case BF16 -> {
                 for (int k = 0; k < size; k++) {
-                    h[k] = Bf16.fromFloat(src[offset + k]);
+                    h[k] = BFloat16.fromFloat(src[offset + k]);
                 }
             }
             case I32 -> throw new IllegalArgumentException("copyFrom(float[]) into an I32 tensor; use copyFrom(int[])");
@@ -155,7 +156,7 @@ public final class JavaTensor implements Tensor {
             case F32 -> System.arraycopy(f, 0, dst, offset, size);
             case BF16 -> {
                 for (int k = 0; k < size; k++) {
-                    dst[offset + k] = Bf16.toFloat(h[k]);
+                    dst[offset + k] = BFloat16.toFloat(h[k]);
                 }
             }
             case I32 -> throw new IllegalArgumentException("copyTo(float[]) from an I32 tensor; use copyTo(int[])");
@@ -184,7 +185,7 @@ public final class JavaTensor implements Tensor {
             case BF16 -> System.arraycopy(src, offset, h, 0, size);
             case F32 -> {
                 for (int k = 0; k < size; k++) {
-                    f[k] = Bf16.toFloat(src[offset + k]);
+                    f[k] = BFloat16.toFloat(src[offset + k]);
                 }
             }
             case I32 -> throw new IllegalArgumentException("copyFromBf16 into an I32 tensor");

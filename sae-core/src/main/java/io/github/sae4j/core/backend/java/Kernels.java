@@ -1,7 +1,6 @@
 package io.github.sae4j.core.backend.java;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API inner loops over array slices. Each has a fixed summation order, so results are reproducible. */
@@ -31,7 +30,7 @@ final class Kernels {
         for (; i < upper; i += L) {
             acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
         }
-        double sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        double sum = sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < n; i++) {
             sum += (double) a[ao + i] * b[bo + i];
         }
@@ -55,12 +54,24 @@ final class Kernels {
             FloatVector d0 = FloatVector.fromArray(S, a, ao + i).sub(FloatVector.fromArray(S, b, bo + i));
             acc0 = d0.fma(d0, acc0);
         }
-        double sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        double sum = sumLanes(acc0.add(acc1));
         for (; i < n; i++) {
             double d = (double) a[ao + i] - b[bo + i];
             sum += d * d;
         }
         return sum;
+    }
+
+    /**
+     * Adds the lanes in lane order. {@code reduceLanes(ADD)} leaves the order unspecified, and the interpreter and
+     * the JIT-compiled intrinsic do differ, which made two runs of the same training differ in the last bits.
+     */
+    static double sumLanes(FloatVector v) {
+        double s = 0;
+        for (int lane = 0; lane < L; lane++) {
+            s += v.lane(lane);
+        }
+        return s;
     }
 
     /** {@code y[yo + i] += alpha * x[xo + i]} over n elements. */
