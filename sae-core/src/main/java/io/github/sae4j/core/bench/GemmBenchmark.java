@@ -2,6 +2,7 @@ package io.github.sae4j.core.bench;
 
 import io.github.sae4j.core.backend.java.Sgemm;
 import io.github.sae4j.core.backend.java.WorkerPool;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
@@ -148,6 +149,8 @@ public final class GemmBenchmark {
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        // Other processes on the same cores slow both the GEMM and the peak loop; the load shows whether they ran.
+        double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         double peak1 = peakGflops(1, 5);
         double peakN = peakGflops(threads, 5);
         System.out.printf("FMA peak (%s, 12 chains): 1 thread %.1f GFLOP/s, %d threads %.1f GFLOP/s%n",
@@ -166,7 +169,8 @@ public final class GemmBenchmark {
                         peak, 100 * r.best() / peak);
             }
         }
-        System.out.printf("GFLOP/s; best and median of %d timed calls after 2 warm-up calls, %d threads%n",
-                iterations, threads);
+        System.out.printf("GFLOP/s; best and median of %d timed calls after 2 warm-up calls, %d threads;"
+                + " 1-minute load average %.2f before, %.2f after%n", iterations, threads, loadBefore,
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 }

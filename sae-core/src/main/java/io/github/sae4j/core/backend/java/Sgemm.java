@@ -18,7 +18,7 @@ public final class Sgemm {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
-    /** One k-step of a packed A panel: MR floats. */
+    /** One k-step of a packed A panel: exactly MR = 4 floats. */
     private static final VectorSpecies<Float> PANEL_A = FloatVector.SPECIES_128;
 
     /**
@@ -39,12 +39,12 @@ public final class Sgemm {
     static final int NC = 2048;
     /** Tasks per thread to aim for, so a thread slowed by other work does not hold up the rest. */
     private static final int TASKS_PER_THREAD = 4;
-    /** Tasks cover at least this many rows of C, so each packed panel of B feeds many micro-kernel calls. */
-    private static final int MIN_TILE_M = 128;
+    /** Tiles are split no smaller than this, so each packed panel feeds many micro-kernel calls. */
+    private static final int MIN_TILE = 64;
     /** With several K blocks a task keeps its running sums; this bounds that buffer (floats: 4 MiB). */
     private static final int MAX_SUMS = 1 << 20;
     /** Below this many multiply-adds the packing costs more than it saves. */
-    static final long SMALL = 64L * 64 * 64;
+    private static final long SMALL = 64L * 64 * 64;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
@@ -58,6 +58,8 @@ public final class Sgemm {
      * <p>Element (i, j) of a non-transposed A is {@code a[aOffset + i * lda + j]}; a transposed A is stored k x m,
      * so op(A)(i, p) is {@code a[aOffset + p * lda + i]}. The same holds for B. With alpha == 0 or k == 0, A and B
      * are not read and C becomes beta * C.
+     *
+     * <p>Each thread that runs a task keeps its packing buffers (up to about 11 MB) for later calls.
      */
     public static void gemm(WorkerPool pool, boolean transA, boolean transB, int m, int n, int k,
                             float alpha, float[] a, int aOffset, int lda,
@@ -78,17 +80,28 @@ public final class Sgemm {
         Product p = new Product(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb,
                 beta, c, cOffset, ldc);
         // Tiles change only which thread computes an element, never its arithmetic. Each task packs its own
-        // panels, so a tile spans one NC block of N and enough of M to give each thread a few tasks.
-        int tilesN = (n + NC - 1) / NC;
-        int tileN = roundUp((n + tilesN - 1) / tilesN, NR);
-        tilesN = (n + tileN - 1) / tileN;
+        // panels: B is repacked once per tile row and A once per tile column, so tiles are kept about square
+        // and only split until every thread has a few tasks.
+        int tilesN = ceilDiv(n, NC);
+        int tilesM = k > KC ? ceilDiv(m, MAX_SUMS / roundUp(ceilDiv(n, tilesN), NR)) : 1;
         int tasks = Math.max(8, TASKS_PER_THREAD * pool.threads());
-        int tilesM = Math.max(1, Math.min((m + MIN_TILE_M - 1) / MIN_TILE_M, (tasks + tilesN - 1) / tilesN));
-        if (k > KC) {
-            tilesM = Math.max(tilesM, (m + MAX_SUMS / tileN - 1) / (MAX_SUMS / tileN));
+        while (tilesM * tilesN < tasks) {
+            int tileM = ceilDiv(m, tilesM);
+            int tileN = ceilDiv(n, tilesN);
+            if (tileM >= tileN && tileM >= 2 * MIN_TILE) {
+                tilesM++;
+            } else if (tileN >= 2 * MIN_TILE) {
+                tilesN++;
+            } else if (tileM >= 2 * MIN_TILE) {
+                tilesM++;
+            } else {
+                break;
+            }
         }
-        int tileM = roundUp((m + tilesM - 1) / tilesM, MR);
-        tilesM = (m + tileM - 1) / tileM;
+        int tileM = roundUp(ceilDiv(m, tilesM), MR);
+        int tileN = roundUp(ceilDiv(n, tilesN), NR);
+        tilesM = ceilDiv(m, tileM);
+        tilesN = ceilDiv(n, tileN);
         int columns = tilesN;
         pool.run(tilesM * tilesN, t -> {
             int i0 = (t / columns) * tileM;
@@ -131,8 +144,8 @@ public final class Sgemm {
         /** Computes rows [i0, i1) by columns [j0, j1) of C, looping over K blocks in a fixed order. */
         void computeTile(int i0, int i1, int j0, int j1) {
             Buffers buf = BUFFERS.get();
-            int kBlocks = (k + KC - 1) / KC;
-            int kcMax = (k + kBlocks - 1) / kBlocks;
+            int kBlocks = ceilDiv(k, KC);
+            int kcMax = ceilDiv(k, kBlocks);
             for (int jc = j0; jc < j1; jc += NC) {
                 int nc = Math.min(NC, j1 - jc);
                 // With one K block the sums go straight to C; otherwise they wait, in the order the micro-kernel
@@ -259,7 +272,8 @@ public final class Sgemm {
      * The 4 x 2-vector micro-kernel: sums[s ..] (MR rows of NR) += A panel * B panel over kc steps, or = when not
      * resuming. The eight accumulators stay in registers across the K loop.
      */
-    static void kernel(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float[] sums, int s, boolean resume) {
+    private static void kernel(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float[] sums, int s,
+                               boolean resume) {
         FloatVector c00;
         FloatVector c01;
         FloatVector c10;
@@ -407,6 +421,10 @@ public final class Sgemm {
                     + " is too short for " + what + " at offset " + offset + " with ld" + name.toLowerCase() + "="
                     + ld + ": needs " + last + " elements");
         }
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
     }
 
     private static int roundUp(int x, int multiple) {
