@@ -295,10 +295,20 @@ public abstract class BackendConformanceSuite {
 
     @Test
     void topKMatchesTheOracleExactly() {
+        // k = 37 is the TopK activation's range; 60 and 300 are AuxK's (implementations may switch algorithms).
+        for (int k : new int[] {37, 60, 300}) {
+            topKMatchesTheOracleExactly(k);
+        }
+    }
+
+    private void topKMatchesTheOracleExactly(int k) {
         int rows = 53;
         int cols = 2053;
-        int k = 37;
         float[] x = random(14, rows * cols, 1);
+        // Some exact ties and negative rows, so order and tie-breaking are exercised too.
+        for (int i = 0; i < x.length; i += 7) {
+            x[i] = Math.round(x[i] * 4) / 4f;
+        }
         float[] mask = new float[cols];
         SplittableRandom r = new SplittableRandom(15);
         for (int c = 0; c < cols; c++) {
@@ -320,8 +330,40 @@ public abstract class BackendConformanceSuite {
                     idx[which] = I.toIntArray();
                 }
             }
-            assertThat(idx[0]).as("top-k indices, masked=" + masked).containsExactly(idx[1]);
-            assertIdentical(vals[0], vals[1], "top-k values, masked=" + masked);
+            assertThat(idx[0]).as("top-k indices, k=" + k + ", masked=" + masked).containsExactly(idx[1]);
+            assertIdentical(vals[0], vals[1], "top-k values, k=" + k + ", masked=" + masked);
+        }
+    }
+
+    @Test
+    void largeKBreaksTiesTowardsLowerColumnsAndFillsMissingSlots() {
+        int cols = 500;
+        float[] x = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            x[c] = (c % 5) - 2f;
+        }
+        x[3] = Float.NaN;
+        float[] mask = new float[cols];
+        for (int c = 0; c < 60; c++) {
+            mask[c * 7] = 1f;
+        }
+        for (int which = 0; which < 2; which++) {
+            try (Tensor X = on(dut, x, 1, cols); Tensor V = dut.allocate(DType.F32, 1, 120);
+                 Tensor I = dut.allocate(DType.I32, 1, 120); Tensor M = on(dut, mask, cols)) {
+                if (which == 0) {
+                    dut.ops().topKRows(X, 120, V, I);
+                    int[] idx = I.toIntArray();
+                    assertThat(idx[0]).as("first of the value-2 columns").isEqualTo(4);
+                    assertThat(idx[99]).as("the 100th value-2 column").isEqualTo(499);
+                    assertThat(idx[100]).as("then the value-1 columns, lowest first").isEqualTo(8);
+                } else {
+                    dut.ops().topKRowsMasked(X, M, 120, V, I);
+                    int[] idx = I.toIntArray();
+                    assertThat(idx[59]).as("60 allowed columns").isNotEqualTo(-1);
+                    assertThat(java.util.Arrays.copyOfRange(idx, 60, 120)).as("the rest are empty").containsOnly(-1);
+                    assertThat(java.util.Arrays.copyOfRange(V.toFloatArray(), 60, 120)).containsOnly(0f);
+                }
+            }
         }
     }
 

@@ -513,10 +513,35 @@ final class JavaOps implements TensorOps {
         float[] ms = jm.f;
         float[] vs = jv.f;
         int[] is = ji.i;
+        // With a mask, each row is first gathered down to the allowed columns (AuxK: the dead latents, usually few).
+        int[] allowed = null;
+        if (mask != null) {
+            int count = 0;
+            for (float v : mask) {
+                count += v != 0f ? 1 : 0;
+            }
+            allowed = new int[count];
+            count = 0;
+            for (int c = 0; c < cols; c++) {
+                if (mask[c] != 0f) {
+                    allowed[count++] = c;
+                }
+            }
+        }
+        int[] columns = allowed;
         overRows(rows, cols, (r0, r1) -> {
             RowTopK selector = new RowTopK(k);
+            float[] compact = columns == null ? null : new float[columns.length];
             for (int r = r0; r < r1; r++) {
-                selector.select(ms, r * cols, cols, mask, vs, is, r * k);
+                if (columns == null) {
+                    selector.select(ms, r * cols, cols, null, vs, is, r * k);
+                } else {
+                    int base = r * cols;
+                    for (int p = 0; p < columns.length; p++) {
+                        compact[p] = ms[base + columns[p]];
+                    }
+                    selector.select(compact, 0, columns.length, columns, vs, is, r * k);
+                }
             }
         });
     }
@@ -559,6 +584,7 @@ final class JavaOps implements TensorOps {
         float[] os = jo.f;
         int k = sp.k;
         overRows(sp.rows, k * d, (r0, r1) -> {
+            int[] live = new int[k];
             for (int r = r0; r < r1; r++) {
                 int o = r * d;
                 if (biasArray != null) {
@@ -566,12 +592,26 @@ final class JavaOps implements TensorOps {
                 } else {
                     Arrays.fill(os, o, o + d, 0f);
                 }
+                int count = 0;
                 for (int j = 0; j < k; j++) {
                     int idx = checkIndex(sp.indices[r * k + j], n, "sparseDecode");
-                    float v = sp.values[r * k + j];
-                    if (idx >= 0 && v != 0f) {
-                        Kernels.axpy(v, ws, idx * d, os, o, d);
+                    if (idx >= 0 && sp.values[r * k + j] != 0f) {
+                        live[count++] = j;
                     }
+                }
+                // Four source rows at a time: the output row is loaded once per four and the gathers overlap.
+                int q = 0;
+                for (; q + 4 <= count; q += 4) {
+                    int e0 = r * k + live[q];
+                    int e1 = r * k + live[q + 1];
+                    int e2 = r * k + live[q + 2];
+                    int e3 = r * k + live[q + 3];
+                    Kernels.axpy4(sp.values[e0], ws, sp.indices[e0] * d, sp.values[e1], ws, sp.indices[e1] * d,
+                            sp.values[e2], ws, sp.indices[e2] * d, sp.values[e3], ws, sp.indices[e3] * d, os, o, d);
+                }
+                for (; q < count; q++) {
+                    int e = r * k + live[q];
+                    Kernels.axpy(sp.values[e], ws, sp.indices[e] * d, os, o, d);
                 }
             }
         });
@@ -594,10 +634,29 @@ final class JavaOps implements TensorOps {
         float[] ws = jw.f;
         float[] os = jo.f;
         overRows(rows, k * d, (r0, r1) -> {
+            int[] live = new int[k];
+            float[] four = new float[4];
             for (int r = r0; r < r1; r++) {
+                int count = 0;
                 for (int j = 0; j < k; j++) {
                     int idx = checkIndex(is[r * k + j], n, "sparseRowDots");
-                    os[r * k + j] = idx < 0 ? 0f : (float) Kernels.dot(ds, r * d, ws, idx * d, d);
+                    if (idx < 0) {
+                        os[r * k + j] = 0f;
+                    } else {
+                        live[count++] = j;
+                    }
+                }
+                int q = 0;
+                for (; q + 4 <= count; q += 4) {
+                    Kernels.dots4(ds, r * d, ws, is[r * k + live[q]] * d, is[r * k + live[q + 1]] * d,
+                            is[r * k + live[q + 2]] * d, is[r * k + live[q + 3]] * d, d, four, 0);
+                    for (int t = 0; t < 4; t++) {
+                        os[r * k + live[q + t]] = four[t];
+                    }
+                }
+                for (; q < count; q++) {
+                    int j = live[q];
+                    os[r * k + j] = Kernels.dot2(ds, r * d, ws, is[r * k + j] * d, d);
                 }
             }
         });
@@ -612,63 +671,126 @@ final class JavaOps implements TensorOps {
         int d = jg.cols();
         shape(jd, sp.rows, d, "sparseAccumulateRows dense");
         int k = sp.k;
-        int entries = sp.rows * k;
-        // Bucket the (row, slot) entries by latent (a stable counting sort), then let each latent's gradient row
-        // take its entries in (row, slot) order while it stays in L1: conflict-free and thread-count independent.
-        int[] start = new int[n + 1];
-        for (int e = 0; e < entries; e++) {
+        int rows = sp.rows;
+        int[] perLatent = new int[n];
+        int total = 0;
+        for (int e = 0; e < rows * k; e++) {
             int idx = checkIndex(sp.indices[e], n, "sparseAccumulateRows");
             if (idx >= 0 && sp.values[e] != 0f) {
-                start[idx + 1]++;
+                perLatent[idx]++;
+                total++;
             }
         }
-        for (int i = 0; i < n; i++) {
-            start[i + 1] += start[i];
-        }
-        int total = start[n];
         if (total == 0) {
             return;
         }
+        int touched = 0;
+        for (int c : perLatent) {
+            touched += c > 0 ? 1 : 0;
+        }
+        // Rows are taken in blocks small enough to stay in cache while every latent with entries in the block adds
+        // them to its gradient row (which stays in L1): enough entries per (block, latent) to reuse both. Within a
+        // block, entries are counting-sorted by latent. Each latent still sees its entries in (row, slot) order, so
+        // the result does not depend on the block size or on how latents are split over threads.
+        int entriesPerRow = Math.max(1, total / rows);
+        int blockRows = Integer.highestOneBit(Math.max(1, 16 * touched / entriesPerRow));
+        blockRows = Math.max(blockRows, Math.max(16, (rows + 63) / 64));
+        blockRows = Math.min(blockRows, rows);
+        int blocks = (rows + blockRows - 1) / blockRows;
+        int[] entryLatent = new int[total];
         int[] entryRow = new int[total];
         float[] entryCoef = new float[total];
-        int[] fillPos = Arrays.copyOf(start, n);
-        for (int e = 0; e < entries; e++) {
-            int idx = sp.indices[e];
-            float v = sp.values[e];
-            if (idx >= 0 && v != 0f) {
-                int p = fillPos[idx]++;
-                entryRow[p] = e / k;
-                entryCoef[p] = alpha * v;
+        int[] blockStart = new int[blocks + 1];
+        int[] slot = new int[n + 1];
+        int filled = 0;
+        for (int b = 0; b < blocks; b++) {
+            int e0 = b * blockRows * k;
+            int e1 = Math.min(rows, (b + 1) * blockRows) * k;
+            Arrays.fill(slot, 0);
+            int inBlock = 0;
+            for (int e = e0; e < e1; e++) {
+                int idx = sp.indices[e];
+                if (idx >= 0 && sp.values[e] != 0f) {
+                    slot[idx + 1]++;
+                    inBlock++;
+                }
             }
+            slot[0] = filled;
+            for (int i = 0; i < n; i++) {
+                slot[i + 1] += slot[i];
+            }
+            for (int e = e0; e < e1; e++) {
+                int idx = sp.indices[e];
+                float v = sp.values[e];
+                if (idx >= 0 && v != 0f) {
+                    int p = slot[idx]++;
+                    entryLatent[p] = idx;
+                    entryRow[p] = e / k;
+                    entryCoef[p] = alpha * v;
+                }
+            }
+            filled += inBlock;
+            blockStart[b + 1] = filled;
         }
         float[] ds = jd.f;
         float[] gs = jg.f;
         // Split latents so that each task gets about the same number of entries.
-        int tasks = (long) total * d < PARALLEL_MIN ? 1 : Math.min(n, pool.threads() * 8);
+        int tasks = (long) total * d < PARALLEL_MIN ? 1 : Math.min(n, pool.threads() * 4);
         int[] bounds = new int[tasks + 1];
-        for (int t = 1; t < tasks; t++) {
-            long target = (long) total * t / tasks;
-            int lo = bounds[t - 1];
-            int hi = n;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (start[mid] < target) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
+        long running = 0;
+        int t = 1;
+        for (int i = 0; i < n && t < tasks; i++) {
+            running += perLatent[i];
+            while (t < tasks && running >= (long) total * t / tasks) {
+                bounds[t++] = i + 1;
             }
-            bounds[t] = lo;
+        }
+        while (t < tasks) {
+            bounds[t++] = n;
         }
         bounds[tasks] = n;
-        pool.run(tasks, t -> {
-            for (int i = bounds[t]; i < bounds[t + 1]; i++) {
-                int g = i * d;
-                for (int p = start[i]; p < start[i + 1]; p++) {
-                    Kernels.axpy(entryCoef[p], ds, entryRow[p] * d, gs, g, d);
+        pool.run(tasks, task -> {
+            int lo = bounds[task];
+            int hi = bounds[task + 1];
+            if (lo >= hi) {
+                return;
+            }
+            for (int b = 0; b < blocks; b++) {
+                int p = lowerBound(entryLatent, blockStart[b], blockStart[b + 1], lo);
+                int end = lowerBound(entryLatent, p, blockStart[b + 1], hi);
+                while (p < end) {
+                    int latent = entryLatent[p];
+                    int g = latent * d;
+                    int runEnd = p + 1;
+                    while (runEnd < end && entryLatent[runEnd] == latent) {
+                        runEnd++;
+                    }
+                    for (; p + 4 <= runEnd; p += 4) {
+                        Kernels.axpy4(entryCoef[p], ds, entryRow[p] * d, entryCoef[p + 1], ds, entryRow[p + 1] * d,
+                                entryCoef[p + 2], ds, entryRow[p + 2] * d, entryCoef[p + 3], ds, entryRow[p + 3] * d,
+                                gs, g, d);
+                    }
+                    for (; p < runEnd; p++) {
+                        Kernels.axpy(entryCoef[p], ds, entryRow[p] * d, gs, g, d);
+                    }
                 }
             }
         });
+    }
+
+    /** The first position in {@code a[from, to)} (sorted ascending) whose value is at least {@code key}. */
+    private static int lowerBound(int[] a, int from, int to, int key) {
+        int lo = from;
+        int hi = to;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (a[mid] < key) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     @Override
