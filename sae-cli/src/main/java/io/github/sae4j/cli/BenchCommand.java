@@ -37,6 +37,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2", description = "untimed repetitions first (default ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--gemm", description = "instead: the java backend's GEMM on the four SAE shapes, against the machine's FMA peak")
+    boolean gemm;
+
     @Option(names = "--backend", defaultValue = "java", description = "compute backend (default ${DEFAULT-VALUE})")
     String backend;
 
@@ -49,6 +52,12 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--iterations must be >= 1 and --warmup >= 0");
         }
         PrintStream out = System.out;
+        if (gemm) {
+            io.github.sae4j.core.bench.GemmBenchmark.main(new String[] {
+                    backendOptions.getOrDefault("threads", String.valueOf(Runtime.getRuntime().availableProcessors())),
+                    String.valueOf(iterations)});
+            return 0;
+        }
         try (Backend b = Plugins.openBackend(backend, backendOptions)) {
             var device = b.devices().getFirst();
             out.println("backend: " + b.name() + ", device: " + device.description());

@@ -31,12 +31,14 @@ public final class GemmBenchmark {
     public record Result(double best, double median) {
     }
 
-    /** The products of a training step with 4096 tokens, d_model 768 and 24576 latents. */
+    /**
+     * The products of a training step with 4096 tokens, d_model 768 and 24576 latents: the encoder (every SAE), and
+     * the dense decode and weight gradient of the ReLU SAE (its dF = dX_hat W_dec^T has the encoder's shape).
+     */
     public static final Shape[] SAE_SHAPES = {
             new Shape("encoder X W^T", false, true, 4096, 24576, 768),
-            new Shape("dX = G W", false, false, 4096, 768, 24576),
+            new Shape("decode F W", false, false, 4096, 768, 24576),
             new Shape("dW = G^T X", true, false, 24576, 768, 4096),
-            new Shape("(F,T) 4096x24576x768", false, true, 4096, 24576, 768),
     };
 
     /**
