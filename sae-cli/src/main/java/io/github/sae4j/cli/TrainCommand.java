@@ -135,28 +135,26 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
-        Trainer trainer;
+        Trainer.Outcome outcome;
         try (TrainingProgress progress = new TrainingProgress(console, quiet)) {
-            if (resume) {
-                rejectSettingsOnResume();
-                trainer = Trainer.resume(out, progress);
-            } else {
-                trainer = Trainer.start(config(), out, progress);
-            }
-            List<MetricsSinkProvider> sinks = sinks();
-            Trainer.Outcome outcome = trainer.run(sinks);
-            progress.close();
-            console.printf(Locale.ROOT, "trained %d steps (%d tokens) in %.1f s%n", outcome.steps(), outcome.tokens(),
-                    outcome.secondsTraining());
-            ReconstructionMetrics.Result v = outcome.validation();
-            if (v != null) {
-                console.printf(Locale.ROOT, "validation: FVU %.4f  L0 %.2f  dead %.2f%%  cosine %.4f%n", v.fvu(), v.l0(),
-                        100 * v.deadFraction(), v.cosine());
-            }
-            console.println("SAE written to " + outcome.saeDirectory());
-            console.println("metrics: " + out.resolve("metrics.jsonl") + ", plot: " + out.resolve("metrics.png"));
+            Trainer trainer = resume ? resumeTrainer(progress) : Trainer.start(config(), out, progress);
+            outcome = trainer.run(sinks());
         }
+        console.printf(Locale.ROOT, "trained %d steps (%d tokens) in %.1f s%n", outcome.steps(), outcome.tokens(),
+                outcome.secondsTraining());
+        ReconstructionMetrics.Result v = outcome.validation();
+        if (v != null) {
+            console.printf(Locale.ROOT, "validation: FVU %.4f  L0 %.2f  dead %.2f%%  cosine %.4f%n", v.fvu(), v.l0(),
+                    100 * v.deadFraction(), v.cosine());
+        }
+        console.println("SAE written to " + outcome.saeDirectory());
+        console.println("metrics: " + out.resolve("metrics.jsonl") + ", plot: " + out.resolve("metrics.png"));
         return 0;
+    }
+
+    private Trainer resumeTrainer(TrainingProgress progress) throws java.io.IOException {
+        rejectSettingsOnResume();
+        return Trainer.resume(out, progress);
     }
 
     private List<MetricsSinkProvider> sinks() {

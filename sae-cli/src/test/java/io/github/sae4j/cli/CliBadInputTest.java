@@ -94,7 +94,7 @@ class CliBadInputTest {
         byte[] bytes = Files.readAllBytes(shard);
         int bits = Float.floatToRawIntBits(marker);
         byte[] pattern = {(byte) bits, (byte) (bits >> 8), (byte) (bits >> 16), (byte) (bits >> 24)};
-        int at = indexOf(bytes, pattern);
+        int at = io.github.sae4j.core.store.TestShards.indexOf(bytes, pattern, 0);
         assertThat(at).as("marker found").isPositive();
         int nan = Float.floatToRawIntBits(Float.NaN);
         bytes[at] = (byte) nan;
@@ -107,19 +107,6 @@ class CliBadInputTest {
                 "32", "-k", "2", "--batch-size", "256", "--steps", "40", "--quiet", "--validation-fraction", "0");
         assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
         assertThat(run.err()).contains("shard-000000.arrow").contains("row 3000").contains("dimension 5");
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i <= haystack.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     @Test

@@ -10,9 +10,9 @@ import io.github.sae4j.api.sae.SaeParameter;
 import io.github.sae4j.api.sae.SaeSpec;
 import io.github.sae4j.api.sae.TrainingContext;
 import io.github.sae4j.api.sae.TrainingStepResult;
-import io.github.sae4j.core.sae.ParameterInit;
+import io.github.sae4j.core.sae.AutoencoderWeights;
 import io.github.sae4j.core.sae.TensorCache;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,12 +29,8 @@ final class BatchTopKSae implements Sae {
     private final TensorOps ops;
     private final int k;
     private final double momentum;
-    private final Tensor encoderRows;
-    private final Tensor decoder;
-    private final Tensor encoderBias;
-    private final Tensor decoderBias;
+    private final AutoencoderWeights weights;
     private final Tensor threshold;
-    private final Tensor latentBias;
     private final List<SaeParameter> parameters;
     private final TensorCache scratch;
 
@@ -44,21 +40,12 @@ final class BatchTopKSae implements Sae {
         this.ops = device.ops();
         this.k = spec.intSetting("k");
         this.momentum = spec.doubleSetting("threshold_momentum");
-        int dIn = spec.dIn();
-        int dSae = spec.dSae();
-        encoderRows = device.allocate(DType.F32, dSae, dIn);
-        decoder = device.allocate(DType.F32, dSae, dIn);
-        encoderBias = device.allocate(DType.F32, dSae);
-        decoderBias = device.allocate(DType.F32, dIn);
-        threshold = device.allocate(DType.F32, 1);
-        latentBias = device.allocate(DType.F32, dSae);
-        parameters = List.of(
-                new SaeParameter("W_enc", encoderRows, true),
-                new SaeParameter("W_dec", decoder, false),
-                new SaeParameter("b_enc", encoderBias, false),
-                new SaeParameter("b_dec", decoderBias, false),
-                new SaeParameter("threshold", threshold, false, false));
-        scratch = new TensorCache(device);
+        this.weights = new AutoencoderWeights(spec, device);
+        this.threshold = device.allocate(DType.F32, 1);
+        List<SaeParameter> all = new ArrayList<>(weights.parameters());
+        all.add(new SaeParameter("threshold", threshold, false, false));
+        this.parameters = List.copyOf(all);
+        this.scratch = new TensorCache(device);
     }
 
     @Override
@@ -83,63 +70,37 @@ final class BatchTopKSae implements Sae {
 
     @Override
     public Tensor latentBias() {
-        return latentBias;
+        return weights.latentBias();
     }
 
     @Override
     public void initialize(long seed, float[] dataMean) {
-        float[] rows = ParameterInit.randomRows(seed, spec.dSae(), spec.dIn(), 1.0);
-        decoder.copyFrom(rows);
-        encoderRows.copyFrom(rows);
-        ops.fill(encoderBias, 0f);
-        ops.fill(latentBias, 0f);
+        weights.initialize(seed, dataMean, 1.0);
         ops.fill(threshold, 0f);
-        if (dataMean != null) {
-            decoderBias.copyFrom(dataMean);
-        } else {
-            ops.fill(decoderBias, 0f);
-        }
     }
 
     private void reluActivations(Tensor x, Tensor centered, Tensor f, boolean withLatentBias) {
-        if (x.rank() != 2 || x.cols() != spec.dIn()) {
-            throw new IllegalArgumentException("BatchTopK reads rows of " + spec.dIn() + " activations, got "
-                    + Arrays.toString(x.shape()));
-        }
-        ops.copy(x, centered);
-        ops.addRowVector(centered, -1f, decoderBias);
-        ops.gemm(false, true, 1f, centered, encoderRows, 0f, f);
-        ops.addRowVector(f, 1f, encoderBias);
-        if (withLatentBias) {
-            ops.addRowVector(f, 1f, latentBias);
-        }
+        weights.preActivations(x, centered, f, withLatentBias);
         ops.relu(f, 0f, f);
     }
 
     @Override
     public LatentCodes encode(Tensor x) {
-        int rows = x.rows();
-        Tensor centered = scratch.f32("centered", rows, spec.dIn());
+        int rows = weights.checkInput(x);
         Tensor f = device.allocate(DType.F32, rows, spec.dSae());
-        reluActivations(x, centered, f, true);
+        reluActivations(x, scratch.f32("centered", rows, spec.dIn()), f, true);
         ops.relu(f, threshold.toFloatArray()[0], f);
         return new LatentCodes.Dense(f);
     }
 
     @Override
     public void decode(LatentCodes codes, Tensor out) {
-        switch (codes) {
-            case LatentCodes.Dense dense -> {
-                ops.gemm(false, false, 1f, dense.activations(), decoder, 0f, out);
-                ops.addRowVector(out, 1f, decoderBias);
-            }
-            case LatentCodes.Sparse sparse -> ops.sparseDecode(sparse.values(), sparse.indices(), decoder, decoderBias, out);
-        }
+        weights.decode(codes, out);
     }
 
     @Override
     public TrainingStepResult trainingStep(Tensor x, TrainingContext context, Map<String, Tensor> gradients) {
-        int rows = x.rows();
+        int rows = weights.checkInput(x);
         int dIn = spec.dIn();
         int dSae = spec.dSae();
         Tensor centered = scratch.f32("centered", rows, dIn);
@@ -167,27 +128,22 @@ final class BatchTopKSae implements Sae {
         threshold.copyFrom(new float[] {updated});
 
         Tensor reconstruction = scratch.f32("reconstruction", rows, dIn);
-        ops.gemm(false, false, 1f, f, decoder, 0f, reconstruction);
-        ops.addRowVector(reconstruction, 1f, decoderBias);
+        weights.decode(new LatentCodes.Dense(f), reconstruction);
         Tensor residual = scratch.f32("residual", rows, dIn);
         ops.copy(x, residual);
         ops.axpby(-1f, reconstruction, 1f, residual);
-        Tensor mean = scratch.f32("mean", dIn);
-        ops.columnSums(centered, 1f / rows, 0f, mean);
-        double variance = Math.max(ops.sumSquares(centered) - rows * ops.sumSquares(mean), 1e-30);
+        double variance = Math.max(weights.batchVariance(centered, scratch.f32("mean", dIn)), 1e-30);
         double sse = ops.sumSquares(residual);
 
         Tensor gradReconstruction = scratch.f32("gradReconstruction", rows, dIn);
         ops.axpby((float) (-2.0 / variance), residual, 0f, gradReconstruction);
         ops.gemm(true, false, 1f, f, gradReconstruction, 0f, gradients.get("W_dec"));
         Tensor gradF = scratch.f32("gradF", rows, dSae);
-        ops.gemm(false, true, 1f, gradReconstruction, decoder, 0f, gradF);
+        ops.gemm(false, true, 1f, gradReconstruction, weights.decoder(), 0f, gradF);
         ops.reluBackward(f, gradF, gradF);
         ops.columnSums(gradF, 1f, 0f, gradients.get("b_enc"));
         ops.gemm(true, false, 1f, gradF, centered, 0f, gradients.get("W_enc"));
-        ops.columnSums(gradReconstruction, 1f, 0f, gradients.get("b_dec"));
-        ops.gemm(false, false, -1f, gradients.get("b_enc").view(1, dSae), encoderRows, 1f,
-                gradients.get("b_dec").view(1, dIn));
+        weights.decoderBiasGradient(gradReconstruction, gradients.get("b_enc"), gradients.get("b_dec"));
 
         ops.columnCountAbove(f, 0f, context.firedCounts());
         double l0 = ops.countAbove(f, 0f) / (double) rows;
@@ -201,9 +157,7 @@ final class BatchTopKSae implements Sae {
     @Override
     public void close() {
         scratch.close();
-        for (SaeParameter p : parameters) {
-            p.value().close();
-        }
-        latentBias.close();
+        weights.close();
+        threshold.close();
     }
 }

@@ -19,4 +19,13 @@ public interface TrainingContext {
 
     /** F32 {@code [d_sae]}, zeroed by the trainer before the step: the SAE adds how many rows each latent fired on. */
     Tensor firedCounts();
+
+    /** A context of given values. */
+    static TrainingContext of(Tensor deadMask, int deadCount, AuxKSettings auxK, Tensor firedCounts) {
+        return new Values(deadMask, deadCount, auxK, firedCounts);
+    }
+
+    /** The plain implementation: what one step needs, as values. */
+    record Values(Tensor deadMask, int deadCount, AuxKSettings auxK, Tensor firedCounts) implements TrainingContext {
+    }
 }

@@ -170,27 +170,7 @@ public final class TrainStepBenchmark {
             deadCount += v != 0f ? 1 : 0;
         }
         int dead = auxK == null ? 0 : deadCount;
-        TrainingContext context = new TrainingContext() {
-            @Override
-            public Tensor deadMask() {
-                return deadMask;
-            }
-
-            @Override
-            public int deadCount() {
-                return dead;
-            }
-
-            @Override
-            public AuxKSettings auxK() {
-                return auxK;
-            }
-
-            @Override
-            public Tensor firedCounts() {
-                return fired;
-            }
-        };
+        TrainingContext context = TrainingContext.of(deadMask, dead, auxK, fired);
         return () -> {
             deadMask.copyFrom(mask);
             device.ops().fill(fired, 0f);

@@ -19,7 +19,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,8 +109,7 @@ public final class SaeCheckpoint {
         Map<String, Object> settings = new LinkedHashMap<>();
         JsonNode s = cfg.get("settings");
         if (s != null && s.isObject()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = s.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : s.properties()) {
                 JsonNode v = e.getValue();
                 settings.put(e.getKey(), v.isIntegralNumber() ? (Object) v.asInt() : v.isNumber() ? v.asDouble()
                         : v.isBoolean() ? v.asBoolean() : v.asText());
@@ -121,7 +119,7 @@ public final class SaeCheckpoint {
         Map<String, String> metadata = new LinkedHashMap<>();
         JsonNode m = cfg.get("metadata");
         if (m != null && m.isObject()) {
-            m.fields().forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
+            m.properties().forEach(e -> metadata.put(e.getKey(), e.getValue().asText()));
         }
         try {
             return new SaeSpec(architecture, dIn, dSae, settings, scale, metadata);

@@ -15,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -288,8 +287,7 @@ public final class Safetensors {
             Map<String, Info> tensors = new LinkedHashMap<>();
             Map<String, String> metadata = Map.of();
             List<Info> infos = new ArrayList<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : header.properties()) {
                 if (e.getKey().equals("__metadata__")) {
                     metadata = JSON.convertValue(e.getValue(), new TypeReference<LinkedHashMap<String, String>>() { });
                     continue;

@@ -96,7 +96,7 @@ public final class JsonlMetricsSink implements MetricsSink {
                 continue;
             }
             Map<String, Double> values = new java.util.LinkedHashMap<>();
-            node.fields().forEachRemaining(e -> {
+            node.properties().forEach(e -> {
                 String k = e.getKey();
                 if (!k.equals("phase") && !k.equals("step") && !k.equals("tokens")) {
                     values.put(k, e.getValue().isNumber() ? e.getValue().asDouble() : Double.NaN);

@@ -10,7 +10,11 @@ public final class ParameterInit {
 
     /** {@code rows} random directions of length {@code norm} in {@code cols} dimensions, row-major. */
     public static float[] randomRows(long seed, int rows, int cols, double norm) {
-        SplittableRandom random = new SplittableRandom(seed);
+        return randomRows(new SplittableRandom(seed), rows, cols, norm);
+    }
+
+    /** The same, drawing from {@code random} (which advances). */
+    public static float[] randomRows(SplittableRandom random, int rows, int cols, double norm) {
         float[] w = new float[Math.multiplyExact(rows, cols)];
         for (int r = 0; r < rows; r++) {
             double sq = 0;

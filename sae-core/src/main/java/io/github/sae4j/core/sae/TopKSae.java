@@ -32,12 +32,7 @@ public final class TopKSae implements Sae {
     private final Device device;
     private final TensorOps ops;
     private final int k;
-    private final Tensor encoderRows;
-    private final Tensor decoder;
-    private final Tensor encoderBias;
-    private final Tensor decoderBias;
-    private final Tensor latentBias;
-    private final List<SaeParameter> parameters;
+    private final AutoencoderWeights weights;
     private final TensorCache scratch;
 
     TopKSae(SaeSpec spec, Device device) {
@@ -45,18 +40,7 @@ public final class TopKSae implements Sae {
         this.device = device;
         this.ops = device.ops();
         this.k = spec.intSetting("k");
-        int dIn = spec.dIn();
-        int dSae = spec.dSae();
-        this.encoderRows = device.allocate(DType.F32, dSae, dIn);
-        this.decoder = device.allocate(DType.F32, dSae, dIn);
-        this.encoderBias = device.allocate(DType.F32, dSae);
-        this.decoderBias = device.allocate(DType.F32, dIn);
-        this.latentBias = device.allocate(DType.F32, dSae);
-        this.parameters = List.of(
-                new SaeParameter("W_enc", encoderRows, true),
-                new SaeParameter("W_dec", decoder, false),
-                new SaeParameter("b_enc", encoderBias, false),
-                new SaeParameter("b_dec", decoderBias, false));
+        this.weights = new AutoencoderWeights(spec, device);
         this.scratch = new TensorCache(device);
     }
 
@@ -72,7 +56,7 @@ public final class TopKSae implements Sae {
 
     @Override
     public List<SaeParameter> parameters() {
-        return parameters;
+        return weights.parameters();
     }
 
     @Override
@@ -82,7 +66,7 @@ public final class TopKSae implements Sae {
 
     @Override
     public Tensor latentBias() {
-        return latentBias;
+        return weights.latentBias();
     }
 
     @Override
@@ -92,46 +76,15 @@ public final class TopKSae implements Sae {
 
     @Override
     public void initialize(long seed, float[] dataMean) {
-        float[] rows = ParameterInit.randomRows(seed, spec.dSae(), spec.dIn(), 1.0);
-        decoder.copyFrom(rows);
-        encoderRows.copyFrom(rows);
-        ops.fill(encoderBias, 0f);
-        ops.fill(latentBias, 0f);
-        if (dataMean != null) {
-            decoderBias.copyFrom(checkMean(dataMean));
-        } else {
-            ops.fill(decoderBias, 0f);
-        }
-    }
-
-    private float[] checkMean(float[] mean) {
-        if (mean.length != spec.dIn()) {
-            throw new IllegalArgumentException("data mean has " + mean.length + " dimensions, the SAE reads " + spec.dIn());
-        }
-        return mean;
-    }
-
-    /** Writes {@code x - b_dec} into {@code out}. */
-    private void center(Tensor x, Tensor out) {
-        ops.copy(x, out);
-        ops.addRowVector(out, -1f, decoderBias);
-    }
-
-    private void preActivations(Tensor centered, Tensor pre, boolean withLatentBias) {
-        ops.gemm(false, true, 1f, centered, encoderRows, 0f, pre);
-        ops.addRowVector(pre, 1f, encoderBias);
-        if (withLatentBias) {
-            ops.addRowVector(pre, 1f, latentBias);
-        }
+        weights.initialize(seed, dataMean, 1.0);
     }
 
     @Override
     public LatentCodes encode(Tensor x) {
-        int rows = checkInput(x);
+        int rows = weights.checkInput(x);
         Tensor centered = scratch.f32("centered", rows, spec.dIn());
         Tensor pre = scratch.f32("pre", rows, spec.dSae());
-        center(x, centered);
-        preActivations(centered, pre, true);
+        weights.preActivations(x, centered, pre, true);
         Tensor values = device.allocate(DType.F32, rows, k);
         Tensor indices = device.allocate(DType.I32, rows, k);
         ops.topKRows(pre, k, values, indices);
@@ -141,32 +94,19 @@ public final class TopKSae implements Sae {
 
     @Override
     public void decode(LatentCodes codes, Tensor out) {
-        switch (codes) {
-            case LatentCodes.Sparse sparse -> ops.sparseDecode(sparse.values(), sparse.indices(), decoder, decoderBias, out);
-            case LatentCodes.Dense dense -> {
-                ops.gemm(false, false, 1f, dense.activations(), decoder, 0f, out);
-                ops.addRowVector(out, 1f, decoderBias);
-            }
-        }
-    }
-
-    private int checkInput(Tensor x) {
-        if (x.rank() != 2 || x.cols() != spec.dIn()) {
-            throw new IllegalArgumentException("the SAE reads rows of " + spec.dIn() + " activations, got a tensor of shape "
-                    + java.util.Arrays.toString(x.shape()));
-        }
-        return x.rows();
+        weights.decode(codes, out);
     }
 
     @Override
     public TrainingStepResult trainingStep(Tensor x, TrainingContext context, Map<String, Tensor> gradients) {
-        int rows = checkInput(x);
+        int rows = weights.checkInput(x);
         int dIn = spec.dIn();
         int dSae = spec.dSae();
         Tensor gEnc = gradients.get("W_enc");
         Tensor gDec = gradients.get("W_dec");
         Tensor gEncBias = gradients.get("b_enc");
         Tensor gDecBias = gradients.get("b_dec");
+        Tensor decoder = weights.decoder();
 
         // Forward.
         Tensor centered = scratch.f32("centered", rows, dIn);
@@ -174,16 +114,13 @@ public final class TopKSae implements Sae {
         Tensor values = scratch.f32("values", rows, k);
         Tensor indices = scratch.i32("indices", rows, k);
         Tensor reconstruction = scratch.f32("reconstruction", rows, dIn);
-        center(x, centered);
-        preActivations(centered, pre, false);
+        weights.preActivations(x, centered, pre, false);
         ops.topKRows(pre, k, values, indices);
         ops.relu(values, 0f, values);
-        ops.sparseDecode(values, indices, decoder, decoderBias, reconstruction);
+        ops.sparseDecode(values, indices, decoder, weights.decoderBias(), reconstruction);
 
-        // Loss: FVU against the batch mean. x - b_dec is nearly centred, which keeps the variance sum accurate.
-        Tensor mean = scratch.f32("mean", dIn);
-        ops.columnSums(centered, 1f / rows, 0f, mean);
-        double variance = ops.sumSquares(centered) - rows * ops.sumSquares(mean);
+        // Loss: FVU against the batch mean.
+        double variance = weights.batchVariance(centered, scratch.f32("mean", dIn));
         if (!(variance > 0)) {
             variance = Math.max(ops.sumSquares(centered), 1e-30);
         }
@@ -207,10 +144,7 @@ public final class TopKSae implements Sae {
         ops.sparseAccumulateRows(gradValues, indices, centered, 1f, gEnc);
 
         double auxFvu = AuxKLoss.accumulate(ops, scratch, context, pre, residual, centered, decoder, gDec, gEnc, gEncBias);
-
-        // b_dec enters twice: added to x_hat, and subtracted from the encoder input (through every active latent).
-        ops.columnSums(gradReconstruction, 1f, 0f, gDecBias);
-        ops.gemm(false, false, -1f, gEncBias.view(1, dSae), encoderRows, 1f, gDecBias.view(1, dIn));
+        weights.decoderBiasGradient(gradReconstruction, gEncBias, gDecBias);
 
         ops.sparseColumnCountPositive(values, indices, context.firedCounts());
         double l0 = ops.countAbove(values, 0f) / (double) rows;
@@ -225,10 +159,6 @@ public final class TopKSae implements Sae {
     @Override
     public void close() {
         scratch.close();
-        encoderRows.close();
-        decoder.close();
-        encoderBias.close();
-        decoderBias.close();
-        latentBias.close();
+        weights.close();
     }
 }

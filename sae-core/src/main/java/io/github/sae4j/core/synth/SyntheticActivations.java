@@ -1,5 +1,6 @@
 package io.github.sae4j.core.synth;
 
+import io.github.sae4j.core.sae.ParameterInit;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -22,8 +23,8 @@ public final class SyntheticActivations {
         int d = config.dModel();
         int f = config.features();
         SplittableRandom random = new SplittableRandom(config.seed());
-        this.dictionary = unitRows(random, f, d);
-        this.offset = unitRows(random, 1, d);
+        this.dictionary = ParameterInit.randomRows(random, f, d, 1.0);
+        this.offset = ParameterInit.randomRows(random, 1, d, 1.0);
         for (int i = 0; i < d; i++) {
             offset[i] = (float) (offset[i] * config.offsetNorm());
         }
@@ -41,23 +42,6 @@ public final class SyntheticActivations {
             cumulative[i] = acc;
             frequencies[i] = Math.min(1.0, config.meanActive() * weights[i] / total);
         }
-    }
-
-    private static float[] unitRows(SplittableRandom random, int rows, int cols) {
-        float[] w = new float[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            double sq = 0;
-            for (int c = 0; c < cols; c++) {
-                double g = random.nextGaussian();
-                w[r * cols + c] = (float) g;
-                sq += g * g;
-            }
-            double inv = 1 / Math.sqrt(sq);
-            for (int c = 0; c < cols; c++) {
-                w[r * cols + c] = (float) (w[r * cols + c] * inv);
-            }
-        }
-        return w;
     }
 
     public SyntheticConfig config() {

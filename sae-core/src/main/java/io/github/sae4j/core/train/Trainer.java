@@ -228,7 +228,6 @@ public final class Trainer {
             if (config.auxKEnabled() && !sae.supportsAuxK()) {
                 listener.onMessage("architecture " + spec.architecture() + " does not use AuxK; aux_k is ignored");
             }
-            MutableContext context = new MutableContext(deadMask, firedCounts, auxK);
 
             List<float[]> validation = loadValidation(source, dIn);
             if (validation.isEmpty()) {
@@ -257,7 +256,7 @@ public final class Trainer {
                     }
                     step++;
                     ops.fill(firedCounts, 0f);
-                    context.deadCount = dead.deadCount();
+                    TrainingContext context = TrainingContext.of(deadMask, dead.deadCount(), auxK, firedCounts);
                     TrainingStepResult result = sae.trainingStep(x, context, gradients.byName);
                     if (!Double.isFinite(result.loss())) {
                         throw new TrainingDivergedException("the loss became " + result.loss() + " at step " + step
@@ -443,39 +442,6 @@ public final class Trainer {
         @Override
         public void close() {
             byName.values().forEach(Tensor::close);
-        }
-    }
-
-    private static final class MutableContext implements TrainingContext {
-        private final Tensor deadMask;
-        private final Tensor firedCounts;
-        private final AuxKSettings auxK;
-        int deadCount;
-
-        MutableContext(Tensor deadMask, Tensor firedCounts, AuxKSettings auxK) {
-            this.deadMask = deadMask;
-            this.firedCounts = firedCounts;
-            this.auxK = auxK;
-        }
-
-        @Override
-        public Tensor deadMask() {
-            return deadMask;
-        }
-
-        @Override
-        public int deadCount() {
-            return deadCount;
-        }
-
-        @Override
-        public AuxKSettings auxK() {
-            return auxK;
-        }
-
-        @Override
-        public Tensor firedCounts() {
-            return firedCounts;
         }
     }
 }

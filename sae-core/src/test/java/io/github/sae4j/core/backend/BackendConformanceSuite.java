@@ -497,44 +497,6 @@ public abstract class BackendConformanceSuite {
 
     // ------------------------------------------------------------------ whole SAE steps
 
-    private static final class Context implements TrainingContext {
-        final Tensor dead;
-        final Tensor fired;
-        final int deadCount;
-        final AuxKSettings auxK;
-
-        Context(Device d, float[] deadMask, AuxKSettings auxK) {
-            this.dead = d.upload(deadMask, deadMask.length);
-            this.fired = d.allocate(DType.F32, deadMask.length);
-            int c = 0;
-            for (float v : deadMask) {
-                c += v != 0 ? 1 : 0;
-            }
-            this.deadCount = c;
-            this.auxK = auxK;
-        }
-
-        @Override
-        public Tensor deadMask() {
-            return dead;
-        }
-
-        @Override
-        public int deadCount() {
-            return deadCount;
-        }
-
-        @Override
-        public AuxKSettings auxK() {
-            return auxK;
-        }
-
-        @Override
-        public Tensor firedCounts() {
-            return fired;
-        }
-    }
-
     /** Runs a few full optimizer steps and returns the parameters, gradients and losses, flattened. */
     private float[] trainSteps(Device d, SaeArchitecture arch, SaeSpec spec, float[][] batches, float[] deadMask,
                                AuxKSettings auxK) {
@@ -546,11 +508,17 @@ public abstract class BackendConformanceSuite {
             for (SaeParameter p : sae.parameters()) {
                 grads.put(p.name(), d.allocate(DType.F32, p.value().shape()));
             }
-            Context ctx = new Context(d, deadMask, auxK);
+            int deadCount = 0;
+            for (float v : deadMask) {
+                deadCount += v != 0 ? 1 : 0;
+            }
+            Tensor deadTensor = d.upload(deadMask, deadMask.length);
+            Tensor fired = d.allocate(DType.F32, deadMask.length);
+            TrainingContext ctx = TrainingContext.of(deadTensor, deadCount, auxK, fired);
             float[] losses = new float[batches.length * 2];
             for (int s = 0; s < batches.length; s++) {
                 try (Tensor x = d.upload(batches[s], batches[s].length / spec.dIn(), spec.dIn())) {
-                    d.ops().fill(ctx.fired, 0f);
+                    d.ops().fill(fired, 0f);
                     TrainingStepResult result = sae.trainingStep(x, ctx, grads);
                     losses[2 * s] = (float) result.loss();
                     losses[2 * s + 1] = (float) result.l0();
@@ -563,10 +531,10 @@ public abstract class BackendConformanceSuite {
             for (SaeParameter p : sae.parameters()) {
                 out = concat(out, p.value().toFloatArray(), grads.get(p.name()).toFloatArray());
             }
-            out = concat(out, ctx.fired.toFloatArray());
+            out = concat(out, fired.toFloatArray());
             grads.values().forEach(Tensor::close);
-            ctx.dead.close();
-            ctx.fired.close();
+            deadTensor.close();
+            fired.close();
             return out;
         }
     }

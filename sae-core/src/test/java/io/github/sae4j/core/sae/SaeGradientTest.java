@@ -43,38 +43,14 @@ class SaeGradientTest {
         backend.close();
     }
 
-    static final class Ctx implements TrainingContext {
-        final Tensor dead;
-        final Tensor fired;
-        final int deadCount;
-        final AuxKSettings auxK;
-
-        Ctx(float[] deadMask, AuxKSettings auxK) {
-            dead = device.upload(deadMask, deadMask.length);
-            fired = device.allocate(DType.F32, deadMask.length);
-            int c = 0;
-            for (float v : deadMask) {
-                c += v != 0 ? 1 : 0;
-            }
-            deadCount = c;
-            this.auxK = auxK;
+    /** A context with the given dead latents (mask entries != 0) and AuxK settings. */
+    private static TrainingContext ctx(float[] deadMask, AuxKSettings auxK) {
+        int dead = 0;
+        for (float v : deadMask) {
+            dead += v != 0 ? 1 : 0;
         }
-
-        public Tensor deadMask() {
-            return dead;
-        }
-
-        public int deadCount() {
-            return deadCount;
-        }
-
-        public AuxKSettings auxK() {
-            return auxK;
-        }
-
-        public Tensor firedCounts() {
-            return fired;
-        }
+        return TrainingContext.of(device.upload(deadMask, deadMask.length), dead, auxK,
+                device.allocate(DType.F32, deadMask.length));
     }
 
     /** Parameters as double arrays in the SAE's internal layout (W_enc as [d_sae, d_in] rows). */
@@ -249,7 +225,7 @@ class SaeGradientTest {
             sae.parameter("b_enc").value().copyFrom(random(3, dSae, 0.3));
             sae.parameter("W_enc").value().copyFrom(random(4, dSae * dIn, 0.5));
             Params p = params(sae);
-            Ctx ctx = new Ctx(deadMask, new AuxKSettings(kAux, coefficient));
+            TrainingContext ctx = ctx(deadMask, new AuxKSettings(kAux, coefficient));
             Map<String, Tensor> grads = gradientTensors(sae);
             TrainingStepResult result = sae.trainingStep(xt, ctx, grads);
 
@@ -290,8 +266,8 @@ class SaeGradientTest {
             sae.parameter("b_enc").value().copyFrom(bias);
             Map<String, Tensor> withAux = gradientTensors(sae);
             Map<String, Tensor> without = gradientTensors(sae);
-            sae.trainingStep(x, new Ctx(deadMask, new AuxKSettings(4, 1f / 32)), withAux);
-            sae.trainingStep(x, new Ctx(deadMask, null), without);
+            sae.trainingStep(x, ctx(deadMask, new AuxKSettings(4, 1f / 32)), withAux);
+            sae.trainingStep(x, ctx(deadMask, null), without);
             float[] encWith = withAux.get("W_enc").toFloatArray();
             float[] encWithout = without.get("W_enc").toFloatArray();
             float[] decWith = withAux.get("W_dec").toFloatArray();
@@ -336,7 +312,7 @@ class SaeGradientTest {
             sae.parameter("b_enc").value().copyFrom(random(15, dSae, 0.3));
             Params p = params(sae);
             Map<String, Tensor> grads = gradientTensors(sae);
-            TrainingStepResult result = sae.trainingStep(xt, new Ctx(new float[dSae], null), grads);
+            TrainingStepResult result = sae.trainingStep(xt, ctx(new float[dSae], null), grads);
             ToDoubleFunction<Params> loss = q -> {
                 double[][] pre = preActivations(q, x, rows, dIn, dSae);
                 double total = 0;

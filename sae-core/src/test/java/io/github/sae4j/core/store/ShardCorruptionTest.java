@@ -193,9 +193,9 @@ class ShardCorruptionTest {
             byte[] bytes = Files.readAllBytes(shard);
             byte[] pattern = dtype == ActivationDType.BF16 ? new byte[] {(byte) 0xC0, 0x3F} : new byte[] {0, 0, (byte) 0xC0, 0x3F};
             byte[] nan = dtype == ActivationDType.BF16 ? new byte[] {(byte) 0xC0, 0x7F} : new byte[] {0, 0, (byte) 0xC0, 0x7F};
-            int at = indexOf(bytes, pattern, 0);
+            int at = TestShards.indexOf(bytes, pattern, 0);
             assertThat(at).as("marker found").isPositive();
-            assertThat(indexOf(bytes, pattern, at + 1)).as("marker unique").isNegative();
+            assertThat(TestShards.indexOf(bytes, pattern, at + 1)).as("marker unique").isNegative();
             System.arraycopy(nan, 0, bytes, at, nan.length);
             Files.write(shard, bytes);
 
@@ -210,19 +210,6 @@ class ShardCorruptionTest {
             assertThatThrownBy(() -> readEverything(dir)).isInstanceOf(ShardFormatException.class)
                     .hasMessageContaining("row 13").hasMessageContaining("dimension 2");
         }
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle, int from) {
-        outer:
-        for (int i = from; i <= haystack.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     /**

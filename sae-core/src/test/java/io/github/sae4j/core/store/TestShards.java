@@ -176,4 +176,19 @@ public final class TestShards {
         System.arraycopy(a, from, out, 0, n);
         return out;
     }
+
+    /** The first position of {@code needle} in {@code haystack} at or after {@code from}, or -1: finds a marker value in
+     *  a shard's bytes, to corrupt it in place. */
+    public static int indexOf(byte[] haystack, byte[] needle, int from) {
+        outer:
+        for (int i = from; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
 }
