@@ -33,7 +33,10 @@ public interface TensorOps {
 
     // ---------------------------------------------------------------- elementwise
 
-    /** {@code y = alpha * x + beta * y}, elementwise over tensors of the same size. {@code beta == 0} ignores y's contents. */
+    /**
+     * {@code y = alpha * x + beta * y}, elementwise over tensors of the same size. {@code beta == 0} ignores y's
+     * contents. {@code x} may be {@code y} (scaling in place).
+     */
     void axpby(float alpha, Tensor x, float beta, Tensor y);
 
     /** {@code m[r, :] += alpha * v} for every row of the {@code [rows, cols]} matrix m and the {@code [cols]} vector v. */

@@ -61,16 +61,6 @@ public record SaeSpec(String architecture, int dIn, int dSae, Map<String, Object
         return v;
     }
 
-    public SaeSpec withMetadata(Map<String, String> more) {
-        Map<String, String> m = new LinkedHashMap<>(metadata);
-        m.putAll(more);
-        return new SaeSpec(architecture, dIn, dSae, settings, inputScale, m);
-    }
-
-    public SaeSpec withInputScale(double scale) {
-        return new SaeSpec(architecture, dIn, dSae, settings, scale, metadata);
-    }
-
     /**
      * Resolves raw settings against an architecture's declared hyperparameters: applies defaults, parses
      * and type-checks values, and rejects unknown or missing settings with a message that lists the valid ones.

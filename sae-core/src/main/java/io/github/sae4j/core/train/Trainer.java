@@ -296,6 +296,7 @@ public final class Trainer {
                         listener.onValidation(step, lastValidation);
                     }
                     if (step % config.checkpointEvery() == 0 || last) {
+                        requireFiniteParameters(sae, step);
                         Path dir = TrainingCheckpoint.write(checkpoints,
                                 new TrainingCheckpoint.State(step, tokens, stream.cursor(), configSha),
                                 sae, optimizer, dead);
@@ -317,6 +318,18 @@ public final class Trainer {
                 s.flush();
             }
             return new Outcome(saeDir, step, tokens, lastValidation, (System.nanoTime() - startNanos) / 1e9);
+        }
+    }
+
+    /** Refuses to checkpoint a poisoned SAE: a NaN in the weights would otherwise be resumed from forever. */
+    private void requireFiniteParameters(Sae sae, long step) {
+        for (SaeParameter p : sae.parameters()) {
+            long bad = sae.device().ops().countNonFinite(p.value());
+            if (bad > 0) {
+                throw new TrainingDivergedException(p.name() + " holds " + bad + " NaN or infinite values at step " + step
+                        + "; no checkpoint was written. Lower the learning rate (now " + config.learningRate()
+                        + ") and resume from the last good checkpoint in " + runDirectory.resolve(CHECKPOINTS));
+            }
         }
     }
 

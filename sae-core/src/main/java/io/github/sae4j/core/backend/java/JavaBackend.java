@@ -21,11 +21,6 @@ public final class JavaBackend implements Backend {
         this.devices = List.of(new JavaDevice(this, 0, pool));
     }
 
-    /** A backend on all available processors. */
-    public static JavaBackend create() {
-        return new JavaBackend(Runtime.getRuntime().availableProcessors());
-    }
-
     @Override
     public String name() {
         return NAME;
