@@ -133,6 +133,11 @@ public final class AutoencoderWeights implements AutoCloseable {
      * centred, which keeps the sum accurate); {@code mean} is scratch of size d_in.
      */
     public double batchVariance(Tensor centered, Tensor mean) {
+        return batchVariance(ops, centered, mean);
+    }
+
+    /** {@code sum ||m_r - mean(m)||^2} over the rows of {@code m}; {@code mean} is scratch of size cols. */
+    public static double batchVariance(TensorOps ops, Tensor centered, Tensor mean) {
         int rows = centered.rows();
         ops.columnSums(centered, 1f / rows, 0f, mean);
         return ops.sumSquares(centered) - rows * ops.sumSquares(mean);

@@ -48,9 +48,7 @@ public final class AuxKLoss {
         ops.topKRowsMasked(pre, context.deadMask(), kAux, values, indices);
         ops.relu(values, 0f, values);
 
-        Tensor mean = scratch.f32("auxk.mean", dIn);
-        ops.columnSums(residual, 1f / rows, 0f, mean);
-        double variance = ops.sumSquares(residual) - rows * ops.sumSquares(mean);
+        double variance = AutoencoderWeights.batchVariance(ops, residual, scratch.f32("auxk.mean", dIn));
         if (!(variance > 0)) {
             return 0;
         }

@@ -1,5 +1,6 @@
 package io.github.sae4j.core.sae;
 
+import io.github.sae4j.api.backend.DType;
 import io.github.sae4j.api.backend.Device;
 import io.github.sae4j.api.backend.Tensor;
 import io.github.sae4j.api.backend.TensorOps;
@@ -74,7 +75,7 @@ public final class ReluL1Sae implements Sae {
     @Override
     public LatentCodes encode(Tensor x) {
         int rows = weights.checkInput(x);
-        Tensor f = device.allocate(io.github.sae4j.api.backend.DType.F32, rows, spec.dSae());
+        Tensor f = device.allocate(DType.F32, rows, spec.dSae());
         activations(x, scratch.f32("centered", rows, spec.dIn()), f, true);
         return new LatentCodes.Dense(f);
     }

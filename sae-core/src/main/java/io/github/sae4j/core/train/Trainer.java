@@ -27,6 +27,7 @@ import io.github.sae4j.core.checkpoint.SaeCheckpoint;
 import io.github.sae4j.core.eval.ReconstructionEvaluator;
 import io.github.sae4j.core.io.AtomicFiles;
 import io.github.sae4j.core.metrics.ReconstructionMetrics;
+import io.github.sae4j.core.store.WelfordStatistics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -388,28 +389,15 @@ public final class Trainer {
     private ActivationStatistics estimateStatistics(ActivationSource source, int dIn) throws IOException {
         ActivationReadOptions options = new ActivationReadOptions(ActivationSplit.TRAIN, config.validationFraction(),
                 false, 0, config.shuffleWindowRows(), false, null);
-        double[] mean = new double[dIn];
-        double[] m2 = new double[dIn];
-        long n = 0;
+        WelfordStatistics welford = new WelfordStatistics(dIn);
         ActivationBatch batch = new ActivationBatch(Math.min(4096, config.batchSize()), dIn);
         try (ActivationStream stream = source.open(options)) {
-            while (n < 65_536 && stream.next(batch)) {
-                float[] v = batch.values();
-                for (int r = 0; r < batch.rows(); r++) {
-                    n++;
-                    for (int i = 0; i < dIn; i++) {
-                        double d = v[r * dIn + i] - mean[i];
-                        mean[i] += d / n;
-                        m2[i] += d * (v[r * dIn + i] - mean[i]);
-                    }
-                }
+            while (welford.count() < 65_536 && stream.next(batch)) {
+                welford.add(batch.values(), 0, batch.rows());
             }
         }
-        for (int i = 0; i < dIn; i++) {
-            m2[i] = n > 0 ? m2[i] / n : 0;
-        }
-        listener.onMessage("the data carries no statistics; estimated the mean from " + n + " rows");
-        return new ActivationStatistics(n, mean, m2);
+        listener.onMessage("the data carries no statistics; estimated the mean from " + welford.count() + " rows");
+        return welford.toStatistics();
     }
 
     private void writeSummary(long step, long tokens, ReconstructionMetrics.Result validation, long resumedAt)
