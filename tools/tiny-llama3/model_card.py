@@ -268,10 +268,11 @@ pre-tokenization regex, `ignore_merges` and Meta's 256 special tokens (`<|begin_
 `<|end_of_text|>`, `<|start_header_id|>`, `<|end_header_id|>`, `<|eom_id|>`, `<|eot_id|>`,
 `<|python_tag|>`, `<|finetune_right_pad_id|>` and the reserved range).
 
-Chat phase: {cstats['chat_examples']:,} examples in the Llama 3 chat template — word
-definitions from WordNet glosses ("What does "X" mean?"), "continue this text" pairs of
-consecutive sentences from the training documents, and a few greetings; the loss is on the
-assistant tokens only.
+Chat phase: {cstats['chat_examples']:,} examples in the Llama 3 chat template — topic
+questions ("Tell me about X.") answered with a training sentence that uses the word, "continue
+this text" pairs of consecutive training sentences, word definitions from WordNet glosses, and
+a few greetings; the loss is on the assistant tokens only. The replies keep the turn format but
+rarely answer the question: the model is too small to learn more from this short phase.
 
 ## Training
 
