@@ -13,7 +13,7 @@ package io.github.sae4j.api.backend;
  * <p>Every backend passes the conformance suite in {@code sae-core}'s test-jar
  * ({@code io.github.sae4j.core.backend.BackendConformanceSuite}) against the pure-Java backend.
  */
-public interface TensorOps {
+public interface TensorOps extends TransformerOps {
 
     // ---------------------------------------------------------------- data movement
 

@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 
 /**
  * A place in a transformer's residual stream, named as TransformerLens and SAELens do:
- * {@code blocks.23.hook_resid_post} is the residual after block 23 (0-based).
+ * {@code blocks.23.hook_resid_post} is the residual after block 23 (0-based). The attention and MLP outputs of a
+ * block are hook points too; all of them have the model's width.
  */
 public record HookPoint(int layer, Site site) {
 
@@ -17,7 +18,11 @@ public record HookPoint(int layer, Site site) {
         /** After the attention sublayer's residual add, before the MLP. */
         RESID_MID("hook_resid_mid"),
         /** The residual leaving the block. */
-        RESID_POST("hook_resid_post");
+        RESID_POST("hook_resid_post"),
+        /** The attention sublayer's output (after o_proj), before it is added to the residual. */
+        ATTN_OUT("hook_attn_out"),
+        /** The MLP sublayer's output (after down_proj), before it is added to the residual. */
+        MLP_OUT("hook_mlp_out");
 
         private final String hookName;
 
@@ -30,7 +35,7 @@ public record HookPoint(int layer, Site site) {
         }
     }
 
-    private static final Pattern NAME = Pattern.compile("blocks\\.(\\d+)\\.(hook_resid_(?:pre|mid|post))");
+    private static final Pattern NAME = Pattern.compile("blocks\\.(\\d+)\\.(hook_(?:resid_pre|resid_mid|resid_post|attn_out|mlp_out))");
 
     public HookPoint {
         if (layer < 0) {
@@ -38,12 +43,12 @@ public record HookPoint(int layer, Site site) {
         }
     }
 
-    /** Parses {@code blocks.<layer>.hook_resid_{pre,mid,post}}. */
+    /** Parses {@code blocks.<layer>.hook_resid_{pre,mid,post}}, {@code hook_attn_out} or {@code hook_mlp_out}. */
     public static HookPoint parse(String name) {
         Matcher m = NAME.matcher(name.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("'" + name + "' is not a hook point; use blocks.<layer>.hook_resid_pre, "
-                    + "blocks.<layer>.hook_resid_mid or blocks.<layer>.hook_resid_post");
+                    + "hook_resid_mid, hook_resid_post, hook_attn_out or hook_mlp_out");
         }
         Site site = Site.valueOf(m.group(2).substring("hook_".length()).toUpperCase(Locale.ROOT));
         return new HookPoint(Integer.parseInt(m.group(1)), site);

@@ -24,6 +24,22 @@ public interface LanguageModel extends AutoCloseable {
     GenerationResult generate(int[] prompt, GenerationOptions options, List<ResidualHook> hooks,
                               GenerationListener listener);
 
+    /**
+     * Generates continuations of several prompts together (each sequence stops on its own); result {@code i}
+     * equals what {@link #generate(int[], GenerationOptions, List, GenerationListener)} gives for prompt {@code i}
+     * alone. The default runs them one after another; models override it to batch the forward passes.
+     */
+    default List<GenerationResult> generate(List<int[]> prompts, GenerationOptions options, List<ResidualHook> hooks,
+                                            BatchGenerationListener listener) {
+        List<GenerationResult> results = new java.util.ArrayList<>(prompts.size());
+        for (int i = 0; i < prompts.size(); i++) {
+            int sequence = i;
+            results.add(generate(prompts.get(i), options, hooks,
+                    listener == null ? null : (token, text) -> listener.onToken(sequence, token, text)));
+        }
+        return results;
+    }
+
     @Override
     void close();
 }

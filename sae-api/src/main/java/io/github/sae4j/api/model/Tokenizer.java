@@ -20,6 +20,16 @@ public interface Tokenizer {
     /** Tokens that end generation (end-of-text, end-of-turn). */
     int[] stopTokens();
 
+    /**
+     * Renders a chat with the model's chat template and encodes it, special tokens included; with
+     * {@code addGenerationPrompt} it ends with the header that asks for the assistant's reply.
+     *
+     * @throws UnsupportedOperationException if the model has no chat template
+     */
+    default int[] encodeChat(java.util.List<ChatMessage> messages, boolean addGenerationPrompt) {
+        throw new UnsupportedOperationException("this tokenizer has no chat template");
+    }
+
     /** A decoder that turns a token stream into text without ever emitting a partial UTF-8 character. */
     StreamingDecoder streamingDecoder();
 
