@@ -13,14 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Writes small safetensors files for tests, and raw ones with any header for the error cases. */
-final class SafetensorsTestWriter {
+public final class SafetensorsTestWriter {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ObjectNode header = JSON.createObjectNode();
     private final ByteArrayOutputStream data = new ByteArrayOutputStream();
 
-    SafetensorsTestWriter metadata(String key, String value) {
+    public SafetensorsTestWriter metadata(String key, String value) {
         ObjectNode m = header.has("__metadata__") ? (ObjectNode) header.get("__metadata__")
                 : header.putObject("__metadata__");
         m.put(key, value);
@@ -28,7 +28,7 @@ final class SafetensorsTestWriter {
     }
 
     /** A tensor of {@code values} (outermost dimension first) stored in {@code format}. */
-    SafetensorsTestWriter tensor(String name, WeightFormat format, long[] shape, float[] values) {
+    public SafetensorsTestWriter tensor(String name, WeightFormat format, long[] shape, float[] values) {
         return tensor(name, format.name(), shape, TestWeights.encode(format, values));
     }
 
@@ -45,7 +45,7 @@ final class SafetensorsTestWriter {
         return this;
     }
 
-    Path write(Path file) throws IOException {
+    public Path write(Path file) throws IOException {
         return writeRaw(file, header.toString(), data.toByteArray());
     }
 

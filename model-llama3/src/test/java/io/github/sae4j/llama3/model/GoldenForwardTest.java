@@ -9,7 +9,15 @@ import io.github.sae4j.api.model.ResidualHook;
 import io.github.sae4j.api.model.ResidualSlice;
 import io.github.sae4j.core.io.Safetensors;
 import io.github.sae4j.llama3.TestModels;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.sae4j.api.backend.WeightFormat;
+import io.github.sae4j.llama3.format.SafetensorsModel;
+import io.github.sae4j.llama3.format.SafetensorsTestWriter;
+import io.github.sae4j.llama3.format.TensorData;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -19,11 +27,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Java forward pass against the PyTorch reference's golden outputs ({@code tools/reference/make_golden.py}):
  * the residual after every layer and the logits, within 1e-4 x max(1, max|ref|) per tensor (the golden README's
- * tolerance for float32 with another summation order); greedy continuations token for token.
+ * tolerance for float32 with another summation order); greedy continuations token for token. The shipped BF16
+ * weights, and copies converted to F32 (sharded, with an index) and F16, all meet it.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GoldenForwardTest {
@@ -171,6 +181,50 @@ class GoldenForwardTest {
             check("batch.0", got.get(0));
             check("batch.1", got.get(1));
             check("batch.3", got.get(2));
+        }
+    }
+
+    /** Writes the tiny model's weights in another dtype, as one file or as shards with an index. */
+    static Path convert(Path dir, WeightFormat format, int shards) throws IOException {
+        Files.createDirectories(dir);
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json")) {
+            Files.copy(TestModels.tinyModel().resolve(f), dir.resolve(f));
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode index = json.createObjectNode();
+        index.putObject("metadata").put("total_size", 0);
+        ObjectNode map = index.putObject("weight_map");
+        try (SafetensorsModel src = SafetensorsModel.open(TestModels.tinyModel())) {
+            List<String> names = new ArrayList<>(src.names());
+            for (int s = 0; s < shards; s++) {
+                SafetensorsTestWriter w = new SafetensorsTestWriter();
+                String file = shards == 1 ? "model.safetensors"
+                        : String.format("model-%05d-of-%05d.safetensors", s + 1, shards);
+                for (int i = s; i < names.size(); i += shards) {
+                    TensorData t = src.tensor(names.get(i));
+                    w.tensor(t.name(), format, t.shape(), t.toFloats());
+                    map.put(t.name(), file);
+                }
+                w.write(dir.resolve(file));
+            }
+        }
+        if (shards > 1) {
+            json.writeValue(dir.resolve("model.safetensors.index.json").toFile(), index);
+        }
+        return dir;
+    }
+
+    @Test
+    void f32WeightsInShardsAndF16WeightsMatchTheReference(@TempDir Path dir) throws IOException {
+        List<int[]> batch = List.of(ids("batch.0"), ids("batch.3"), ids("single_bos"));
+        for (Path copy : List.of(convert(dir.resolve("f32"), WeightFormat.F32, 3),
+                convert(dir.resolve("f16"), WeightFormat.F16, 1))) {
+            try (Llama3Model m = TestModels.open(copy, 2, 2048)) {
+                List<Captured> got = run(m, batch);
+                check("batch.0", got.get(0));
+                check("batch.3", got.get(1));
+                check("single_bos", got.get(2));
+            }
         }
     }
 
