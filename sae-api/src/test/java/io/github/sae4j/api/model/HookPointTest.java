@@ -17,9 +17,21 @@ class HookPointTest {
     }
 
     @Test
+    void parsesSublayerOutputs() {
+        assertThat(HookPoint.parse("blocks.2.hook_attn_out")).isEqualTo(new HookPoint(2, HookPoint.Site.ATTN_OUT));
+        assertThat(HookPoint.parse("blocks.11.hook_mlp_out")).isEqualTo(new HookPoint(11, HookPoint.Site.MLP_OUT));
+        for (HookPoint.Site site : HookPoint.Site.values()) {
+            HookPoint p = new HookPoint(5, site);
+            assertThat(HookPoint.parse(p.toString())).isEqualTo(p);
+        }
+    }
+
+    @Test
     void rejectsOtherNamesSayingWhatIsValid() {
         assertThatThrownBy(() -> HookPoint.parse("layers.23.residual"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("blocks.<layer>.hook_resid_post");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("blocks.<layer>.hook_resid_pre")
+                .hasMessageContaining("hook_resid_post").hasMessageContaining("hook_mlp_out");
+        assertThatThrownBy(() -> HookPoint.parse("blocks.3.hook_attn_in")).hasMessageContaining("blocks.3.hook_attn_in");
         assertThatThrownBy(() -> new HookPoint(-1, HookPoint.Site.RESID_POST)).hasMessageContaining("layer");
     }
 }
