@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.sae4j.api.backend.AdamWStep;
+import io.github.sae4j.api.backend.AttentionLayout;
 import io.github.sae4j.api.backend.Backend;
 import io.github.sae4j.api.backend.DType;
 import io.github.sae4j.api.backend.Device;
 import io.github.sae4j.api.backend.Tensor;
 import io.github.sae4j.api.backend.TensorOps;
+import io.github.sae4j.api.backend.TransformerOps;
+import io.github.sae4j.api.backend.WeightFormat;
+import io.github.sae4j.api.backend.WeightMatrix;
 import io.github.sae4j.api.sae.AuxKSettings;
 import io.github.sae4j.api.sae.Sae;
 import io.github.sae4j.api.sae.SaeArchitecture;
@@ -566,5 +570,166 @@ public abstract class BackendConformanceSuite {
         float[] got = trainSteps(dut, arch, spec, batches, new float[dSae], null);
         float[] want = trainSteps(ref, arch, spec, batches, new float[dSae], null);
         assertClose(got, want, 1e-2, "ReLU+L1: losses, parameters, gradients after 2 steps");
+    }
+
+    // ------------------------------------------------------------------ transformer ops, against the SPI's references
+
+    /** The slow, obvious defaults of {@link TransformerOps}, which every backend's kernels must agree with. */
+    private static final TransformerOps REFERENCE = new TransformerOps() {
+    };
+
+    /** Runs {@code op} on the device under test and on the reference defaults; returns both outputs. */
+    private float[][] both(float[] input, int[] shape, java.util.function.BiConsumer<TransformerOps, Tensor> op) {
+        float[][] results = new float[2][];
+        for (int which = 0; which < 2; which++) {
+            try (Tensor t = on(dut, input, shape)) {
+                op.accept(which == 0 ? dut.ops() : REFERENCE, t);
+                results[which] = t.toFloatArray();
+            }
+        }
+        return results;
+    }
+
+    @Test
+    void linearMatchesTheReferenceForEveryWeightFormatAndRowCount() {
+        int rows = 67;
+        int cols = 160;
+        for (WeightFormat format : WeightFormat.values()) {
+            WeightMatrix w = WeightMatrices.random(format, rows, cols, 40 + format.ordinal());
+            float[] dense = w.toFloats();
+            for (int n : new int[] {1, 3, 9, 70}) {
+                float[] x = random(41 + n, n * cols, 1);
+                float[] got;
+                float[] want;
+                try (Tensor X = on(dut, x, n, cols); Tensor out = dut.allocate(DType.F32, n, rows)) {
+                    dut.ops().linear(X, w, out);
+                    got = out.toFloatArray();
+                    REFERENCE.linear(X, w, out);
+                    want = out.toFloatArray();
+                }
+                // Each sum's rounding is bounded by its terms' magnitudes: check against that, term by term.
+                for (int r = 0; r < n; r++) {
+                    for (int o = 0; o < rows; o++) {
+                        double magnitude = 0;
+                        for (int i = 0; i < cols; i++) {
+                            magnitude += Math.abs((double) x[r * cols + i] * dense[o * cols + i]);
+                        }
+                        int at = r * rows + o;
+                        assertCloseScalar(got[at], want[at], magnitude, "linear " + format + " n=" + n + " [" + r
+                                + ", " + o + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void linearAndEmbeddingRejectMismatchedShapes() {
+        WeightMatrix w = WeightMatrices.random(WeightFormat.Q8_0, 8, 64, 42);
+        try (Tensor x = dut.allocate(DType.F32, 2, 32); Tensor out = dut.allocate(DType.F32, 2, 8);
+             Tensor e = dut.allocate(DType.F32, 1, 64)) {
+            assertThatThrownBy(() -> dut.ops().linear(x, w, out)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(w.name());
+            assertThatThrownBy(() -> dut.ops().embedding(w, new int[] {8}, e))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token 8");
+        }
+    }
+
+    @Test
+    void embeddingDequantizesExactly() {
+        for (WeightFormat format : WeightFormat.values()) {
+            WeightMatrix table = WeightMatrices.random(format, 50, 96, 43 + format.ordinal());
+            int[] tokens = {0, 49, 7, 7, 23};
+            float[][] r = both(new float[tokens.length * 96], new int[] {tokens.length, 96},
+                    (ops, out) -> ops.embedding(table, tokens, out));
+            assertIdentical(r[0], r[1], "embedding " + format);
+        }
+    }
+
+    @Test
+    void normRopeSwigluAndCopyRowsMatchTheReference() {
+        int rows = 37;
+        int d = 72;
+        float[] x = random(44, rows * d, 2);
+        float[] weight = random(45, d, 1);
+        float[][] r = both(x, new int[] {rows, d}, (ops, t) -> {
+            try (Tensor w = on(dut, weight, d)) {
+                ops.rmsNorm(t, w, 1e-5f, t);
+            }
+        });
+        assertClose(r[0], r[1], 1e-6, "rmsNorm in place");
+
+        int headDim = 24;
+        int[] positions = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            positions[i] = (i * 7) % 50;
+        }
+        float[] cos = new float[50 * headDim / 2];
+        float[] sin = new float[cos.length];
+        for (int p = 0; p < 50; p++) {
+            for (int j = 0; j < headDim / 2; j++) {
+                double angle = p * Math.pow(10000, -2.0 * j / headDim);
+                cos[p * headDim / 2 + j] = (float) Math.cos(angle);
+                sin[p * headDim / 2 + j] = (float) Math.sin(angle);
+            }
+        }
+        for (boolean interleaved : new boolean[] {false, true}) {
+            r = both(x, new int[] {rows, d}, (ops, t) -> {
+                try (Tensor c = on(dut, cos, 50, headDim / 2); Tensor s = on(dut, sin, 50, headDim / 2)) {
+                    ops.rotaryEmbedding(t, headDim, positions, c, s, interleaved);
+                }
+            });
+            assertClose(r[0], r[1], 1e-6, "rotaryEmbedding interleaved=" + interleaved);
+        }
+
+        float[] up = random(46, rows * d, 1);
+        r = both(x, new int[] {rows, d}, (ops, gate) -> {
+            try (Tensor u = on(dut, up, rows, d)) {
+                ops.siluMul(gate, u, gate);
+            }
+        });
+        assertClose(r[0], r[1], 1e-6, "siluMul");
+
+        r = both(new float[50 * d], new int[] {50, d}, (ops, dst) -> {
+            try (Tensor src = on(dut, x, rows, d)) {
+                ops.copyRows(src, 3, dst, 11, 30);
+            }
+        });
+        assertIdentical(r[0], r[1], "copyRows");
+    }
+
+    @Test
+    void causalAttentionMatchesTheReferenceForPackedBatchesAndCaches() {
+        int heads = 6;
+        int kvHeads = 2;
+        int hd = 20;
+        // Packed prefill: three sequences of 1, 45 and 70 rows, with a gap row that must be left alone.
+        int rows = 117;
+        float[] q = random(47, rows * heads * hd, 1);
+        float[] k = random(48, rows * kvHeads * hd, 1);
+        float[] v = random(49, rows * kvHeads * hd, 1);
+        AttentionLayout packed = AttentionLayout.packed(heads, kvHeads, hd, new int[] {0, 1, 47},
+                new int[] {1, 45, 70});
+        float[] canary = random(50, rows * heads * hd, 1);
+        float[][] r = both(canary, new int[] {rows, heads * hd}, (ops, out) -> {
+            try (Tensor Q = on(dut, q, rows, heads * hd); Tensor K = on(dut, k, rows, kvHeads * hd);
+                 Tensor V = on(dut, v, rows, kvHeads * hd)) {
+                ops.causalAttention(Q, K, V, packed, out);
+            }
+        });
+        assertClose(r[0], r[1], 1, "packed causal attention"); // outputs are averages of unit-size values
+        assertIdentical(java.util.Arrays.copyOfRange(r[0], 46 * heads * hd, 47 * heads * hd),
+                java.util.Arrays.copyOfRange(canary, 46 * heads * hd, 47 * heads * hd), "row outside the layout");
+
+        // Decode against a cache: two sequences, 1 and 3 new queries after 40 and 9 cached positions.
+        AttentionLayout cached = new AttentionLayout(heads, kvHeads, hd, new int[] {0, 1}, new int[] {1, 3},
+                new int[] {0, 60}, new int[] {40, 9});
+        r = both(new float[4 * heads * hd], new int[] {4, heads * hd}, (ops, out) -> {
+            try (Tensor Q = on(dut, java.util.Arrays.copyOf(q, 4 * heads * hd), 4, heads * hd);
+                 Tensor K = on(dut, k, rows, kvHeads * hd); Tensor V = on(dut, v, rows, kvHeads * hd)) {
+                ops.causalAttention(Q, K, V, cached, out);
+            }
+        });
+        assertClose(r[0], r[1], 1, "cached causal attention");
     }
 }

@@ -2,9 +2,11 @@ package io.github.sae4j.core.backend.java;
 
 import io.github.sae4j.core.store.BFloat16;
 import io.github.sae4j.api.backend.AdamWStep;
+import io.github.sae4j.api.backend.AttentionLayout;
 import io.github.sae4j.api.backend.DType;
 import io.github.sae4j.api.backend.Tensor;
 import io.github.sae4j.api.backend.TensorOps;
+import io.github.sae4j.api.backend.WeightMatrix;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -933,5 +935,157 @@ final class JavaOps implements TensorOps {
                 }
             }
         });
+    }
+
+    // ------------------------------------------------------------------ transformer ops
+
+    @Override
+    public void linear(Tensor x, WeightMatrix w, Tensor out) {
+        JavaTensor jx = f32(x, "linear x");
+        JavaTensor jo = f32(out, "linear out");
+        if (jx.cols() != w.cols()) {
+            throw new IllegalArgumentException("linear: x is " + Arrays.toString(jx.shape()) + " but " + w.name()
+                    + " has " + w.cols() + " columns");
+        }
+        shape(jo, jx.rows(), w.rows(), "linear out");
+        WeightKernels.linear(pool, jx.f, jx.rows(), w, jo.f);
+    }
+
+    @Override
+    public void embedding(WeightMatrix table, int[] tokens, Tensor out) {
+        JavaTensor jo = f32(out, "embedding out");
+        int d = table.cols();
+        shape(jo, tokens.length, d, "embedding out");
+        for (int r = 0; r < tokens.length; r++) {
+            if (tokens[r] < 0 || tokens[r] >= table.rows()) {
+                throw new IllegalArgumentException("embedding: token " + tokens[r] + " at row " + r + " is outside "
+                        + table.name() + "'s " + table.rows() + " rows");
+            }
+        }
+        overRows(tokens.length, d, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                WeightKernels.dequantize(table, tokens[r], 0, d, jo.f, r * d);
+            }
+        });
+    }
+
+    /** The same arithmetic as the reference: the mean square summed in double, in order. */
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        JavaTensor jx = f32(x, "rmsNorm x");
+        JavaTensor jw = f32(weight, "rmsNorm weight");
+        JavaTensor jo = f32(out, "rmsNorm out");
+        int d = jx.cols();
+        length(jw, d, "rmsNorm weight");
+        sameSize(jx, jo, "rmsNorm");
+        float[] xs = jx.f;
+        float[] ws = jw.f;
+        float[] os = jo.f;
+        overRows(jx.rows(), d, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * d;
+                double ss = 0;
+                for (int i = 0; i < d; i++) {
+                    ss += (double) xs[base + i] * xs[base + i];
+                }
+                float inv = (float) (1.0 / Math.sqrt((float) (ss / d) + eps));
+                for (int i = 0; i < d; i++) {
+                    os[base + i] = ws[i] * (xs[base + i] * inv);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void rotaryEmbedding(Tensor x, int headDim, int[] positions, Tensor cos, Tensor sin, boolean interleaved) {
+        JavaTensor jx = f32(x, "rotaryEmbedding x");
+        JavaTensor jc = f32(cos, "rotaryEmbedding cos");
+        JavaTensor js = f32(sin, "rotaryEmbedding sin");
+        int width = jx.cols();
+        int half = headDim / 2;
+        if (headDim <= 0 || headDim % 2 != 0 || width % headDim != 0) {
+            throw new IllegalArgumentException("rotaryEmbedding: row width " + width
+                    + " is not a whole number of heads of even size " + headDim);
+        }
+        if (positions.length != jx.rows()) {
+            throw new IllegalArgumentException("rotaryEmbedding: " + positions.length + " positions for " + jx.rows()
+                    + " rows");
+        }
+        if (jc.cols() != half || js.cols() != half || jc.rows() != js.rows()) {
+            throw new IllegalArgumentException("rotaryEmbedding: cos/sin tables must both be [positions, " + half
+                    + "], got " + Arrays.toString(jc.shape()) + " and " + Arrays.toString(js.shape()));
+        }
+        for (int p : positions) {
+            if (p < 0 || p >= jc.rows()) {
+                throw new IllegalArgumentException("rotaryEmbedding: position " + p + " is outside the " + jc.rows()
+                        + "-row table");
+            }
+        }
+        float[] xs = jx.f;
+        float[] cs = jc.f;
+        float[] ss = js.f;
+        int pairStride = interleaved ? 2 : 1;
+        int partner = interleaved ? 1 : half;
+        overRows(positions.length, width, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int t = positions[r] * half;
+                for (int base = r * width; base < (r + 1) * width; base += headDim) {
+                    for (int j = 0; j < half; j++) {
+                        int a = base + j * pairStride;
+                        int b = a + partner;
+                        float c = cs[t + j];
+                        float sn = ss[t + j];
+                        float x0 = xs[a];
+                        float x1 = xs[b];
+                        xs[a] = x0 * c - x1 * sn;
+                        xs[b] = x1 * c + x0 * sn;
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void siluMul(Tensor gate, Tensor up, Tensor out) {
+        JavaTensor jg = f32(gate, "siluMul gate");
+        JavaTensor ju = f32(up, "siluMul up");
+        JavaTensor jo = f32(out, "siluMul out");
+        sameSize(jg, ju, "siluMul");
+        sameSize(jg, jo, "siluMul");
+        float[] g = jg.f;
+        float[] u = ju.f;
+        float[] o = jo.f;
+        elementwise(jg.length(), (s, e) -> {
+            for (int i = s; i < e; i++) {
+                o[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
+            }
+        });
+    }
+
+    @Override
+    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows) {
+        JavaTensor js = f32(src, "copyRows source");
+        JavaTensor jd = f32(dst, "copyRows destination");
+        int c = js.cols();
+        if (jd.cols() != c) {
+            throw new IllegalArgumentException("copyRows: column counts differ: " + Arrays.toString(js.shape())
+                    + " vs " + Arrays.toString(jd.shape()));
+        }
+        if (srcRow < 0 || dstRow < 0 || rows < 0 || srcRow + rows > js.rows() || dstRow + rows > jd.rows()) {
+            throw new IllegalArgumentException("copyRows: rows " + srcRow + ".." + (srcRow + rows) + " of "
+                    + Arrays.toString(js.shape()) + " to " + dstRow + ".." + (dstRow + rows) + " of "
+                    + Arrays.toString(jd.shape()));
+        }
+        System.arraycopy(js.f, srcRow * c, jd.f, dstRow * c, rows * c);
+    }
+
+    @Override
+    public void causalAttention(Tensor q, Tensor keys, Tensor values, AttentionLayout layout, Tensor out) {
+        JavaTensor jq = f32(q, "causalAttention q");
+        JavaTensor jk = f32(keys, "causalAttention keys");
+        JavaTensor jv = f32(values, "causalAttention values");
+        JavaTensor jo = f32(out, "causalAttention out");
+        AttentionKernel.run(pool, jq.f, jq.rows(), jq.cols(), jk.f, jv.f, jk.rows(), jk.cols(), jv.rows(),
+                jv.cols(), layout, jo.f, jo.rows(), jo.cols());
     }
 }

@@ -78,7 +78,12 @@ public final class Sgemm {
             return;
         }
         Product p = new Product(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb,
-                beta, c, cOffset, ldc);
+                beta, c, cOffset, ldc, null, 1);
+        runTiles(pool, p, m, n, k);
+    }
+
+    /** Splits C into tiles and runs them on the pool. */
+    private static void runTiles(WorkerPool pool, Product p, int m, int n, int k) {
         // Tiles change only which thread computes an element, never its arithmetic. Each task packs its own
         // panels: B is repacked once per tile row and A once per tile column, so tiles are kept about square
         // and only split until every thread has a few tasks.
@@ -111,6 +116,45 @@ public final class Sgemm {
     }
 
     /**
+     * Writes a K-major panel of {@code op(B)} for {@link #gemmPacked}: for {@code p < kc} and {@code j < NR},
+     * {@code dst[offset + p * NR + j] = op(B)(k0 + p, col0 + j)} for {@code j < cols}, and zero for the padding
+     * columns {@code cols <= j < NR}. {@code k0} and {@code kc} are multiples of the alignment the caller gave
+     * (or {@code kc} reaches the end of K).
+     */
+    @FunctionalInterface
+    public interface PanelPacker {
+        void pack(int k0, int kc, int col0, int cols, float[] dst, int offset);
+    }
+
+    /** Columns per packed panel of B: the width {@link PanelPacker#pack} writes. */
+    public static int panelWidth() {
+        return NR;
+    }
+
+    /**
+     * {@code C = A * op(B)} where {@code A} is an {@code m x k} row-major array and {@code op(B)}, {@code k x n},
+     * is never read directly: {@code packer} writes its panels, for example by dequantizing rows of a weight
+     * matrix. K blocks start at multiples of {@code kAlign} (a quantization block size). Each element of C is the
+     * same fused multiply-add chain as in {@link #gemm}, so the result equals {@code gemm} on the materialized B
+     * bit for bit, for any pool size.
+     */
+    public static void gemmPacked(WorkerPool pool, int m, int n, int k, float[] a, int aOffset, int lda,
+                                  PanelPacker packer, int kAlign, float[] c, int cOffset, int ldc) {
+        if (m < 0 || n < 0 || k <= 0 || kAlign < 1) {
+            throw new IllegalArgumentException("gemmPacked sizes must be m, n >= 0, k, kAlign >= 1, got m=" + m
+                    + ", n=" + n + ", k=" + k + ", kAlign=" + kAlign);
+        }
+        checkMatrix("A", a, aOffset, lda, m, k, false);
+        checkMatrix("C", c, cOffset, ldc, m, n, false);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Product p = new Product(false, true, m, n, k, 1f, a, aOffset, lda, null, 0, 0, 0f, c, cOffset, ldc,
+                packer, kAlign);
+        runTiles(pool, p, m, n, k);
+    }
+
+    /**
      * The slow, obvious twin of {@link #gemm}: a triple loop that sums in double. Tests compare against it.
      */
     public static void reference(boolean transA, boolean transB, int m, int n, int k,
@@ -139,13 +183,14 @@ public final class Sgemm {
     private record Product(boolean transA, boolean transB, int m, int n, int k,
                            float alpha, float[] a, int aOffset, int lda,
                            float[] b, int bOffset, int ldb,
-                           float beta, float[] c, int cOffset, int ldc) {
+                           float beta, float[] c, int cOffset, int ldc,
+                           PanelPacker packer, int kAlign) {
 
         /** Computes rows [i0, i1) by columns [j0, j1) of C, looping over K blocks in a fixed order. */
         void computeTile(int i0, int i1, int j0, int j1) {
             Buffers buf = BUFFERS.get();
             int kBlocks = ceilDiv(k, KC);
-            int kcMax = ceilDiv(k, kBlocks);
+            int kcMax = Math.min(k, roundUp(ceilDiv(k, kBlocks), kAlign));
             for (int jc = j0; jc < j1; jc += NC) {
                 int nc = Math.min(NC, j1 - jc);
                 // With one K block the sums go straight to C; otherwise they wait, in the order the micro-kernel
@@ -232,7 +277,9 @@ public final class Sgemm {
             for (int jr = 0; jr < nc; jr += NR) {
                 int nr = Math.min(NR, nc - jr);
                 int dst = jr * kc;
-                if (!transB) {
+                if (packer != null) {
+                    packer.pack(pc, kc, jc + jr, nr, bp, dst);
+                } else if (!transB) {
                     if (nr == NR) {
                         for (int p = 0; p < kc; p++) {
                             int src = bOffset + (pc + p) * ldb + jc + jr;
