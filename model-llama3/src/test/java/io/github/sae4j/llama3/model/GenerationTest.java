@@ -9,6 +9,7 @@ import io.github.sae4j.api.model.GenerationResult;
 import io.github.sae4j.api.model.HookPoint;
 import io.github.sae4j.api.model.ResidualHook;
 import io.github.sae4j.api.model.ResidualSlice;
+import io.github.sae4j.api.model.TokenStream;
 import io.github.sae4j.llama3.TestModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,39 @@ class GenerationTest {
         for (int i = 0; i < r.tokens().length; i++) {
             assertThat(argmax[p.length - 1 + i]).as("token %d", i).isEqualTo(r.tokens()[i]);
         }
+    }
+
+    @Test
+    void aTokenStreamYieldsWhatTheCallbackSeesAndStopsWhenClosedEarly() {
+        int[] p = prompt("The whale");
+        GenerationOptions options = new GenerationOptions(20, 0.9f, 0.95f, 0, 3, new int[0]);
+        List<Integer> called = new ArrayList<>();
+        StringBuilder calledText = new StringBuilder();
+        GenerationResult expected = model.generate(p, options, List.of(), (t, text) -> {
+            called.add(t);
+            calledText.append(text);
+        });
+        List<Integer> pulled = new ArrayList<>();
+        StringBuilder pulledText = new StringBuilder();
+        try (TokenStream stream = model.stream(p, options, List.of())) {
+            assertThatThrownBy(stream::result).isInstanceOf(IllegalStateException.class);
+            while (stream.hasNext()) {
+                TokenStream.Token t = stream.next();
+                pulled.add(t.id());
+                pulledText.append(t.text());
+            }
+            assertThat(stream.result().tokens()).containsExactly(expected.tokens());
+            assertThat(stream.result().stopReason()).isEqualTo(expected.stopReason());
+        }
+        assertThat(pulled).isEqualTo(called);
+        assertThat(pulledText.toString()).isEqualTo(calledText.toString()).isEqualTo(expected.text());
+
+        try (TokenStream stream = model.stream(p, GenerationOptions.greedy(500), List.of())) {
+            assertThat(stream.next()).isNotNull();
+        }
+        // closed after one token: the model is free again and gives the same greedy text as before
+        GenerationResult again = model.generate(p, GenerationOptions.greedy(5), List.of(), null);
+        assertThat(again.tokens()).hasSize(5);
     }
 
     @Test

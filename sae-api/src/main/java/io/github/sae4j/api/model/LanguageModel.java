@@ -25,6 +25,14 @@ public interface LanguageModel extends AutoCloseable {
                               GenerationListener listener);
 
     /**
+     * The same generation as {@link #generate(int[], GenerationOptions, List, GenerationListener)}, as an iterator
+     * of tokens that runs on a thread of its own; close it to stop early.
+     */
+    default TokenStream stream(int[] prompt, GenerationOptions options, List<ResidualHook> hooks) {
+        return new TokenStream(this, prompt, options, hooks);
+    }
+
+    /**
      * Generates continuations of several prompts together (each sequence stops on its own); result {@code i}
      * equals what {@link #generate(int[], GenerationOptions, List, GenerationListener)} gives for prompt {@code i}
      * alone. The default runs them one after another; models override it to batch the forward passes.

@@ -592,32 +592,39 @@ public abstract class BackendConformanceSuite {
 
     @Test
     void linearMatchesTheReferenceForEveryWeightFormatAndRowCount() {
-        int rows = 67;
-        int cols = 160;
         for (WeightFormat format : WeightFormat.values()) {
-            WeightMatrix w = WeightMatrices.random(format, rows, cols, 40 + format.ordinal());
-            float[] dense = w.toFloats();
-            for (int n : new int[] {1, 3, 9, 70}) {
-                float[] x = random(41 + n, n * cols, 1);
-                float[] got;
-                float[] want;
-                try (Tensor X = on(dut, x, n, cols); Tensor out = dut.allocate(DType.F32, n, rows)) {
-                    dut.ops().linear(X, w, out);
-                    got = out.toFloatArray();
-                    REFERENCE.linear(X, w, out);
-                    want = out.toFloatArray();
-                }
-                // Each sum's rounding is bounded by its terms' magnitudes: check against that, term by term.
-                for (int r = 0; r < n; r++) {
-                    for (int o = 0; o < rows; o++) {
-                        double magnitude = 0;
-                        for (int i = 0; i < cols; i++) {
-                            magnitude += Math.abs((double) x[r * cols + i] * dense[o * cols + i]);
-                        }
-                        int at = r * rows + o;
-                        assertCloseScalar(got[at], want[at], magnitude, "linear " + format + " n=" + n + " [" + r
-                                + ", " + o + "]");
+            checkLinear(format, 67, 160);
+            if (!format.isQuantized()) {
+                // widths that leave vector tails: even but not a vector multiple, and odd
+                checkLinear(format, 67, 38);
+                checkLinear(format, 67, 37);
+            }
+        }
+    }
+
+    private void checkLinear(WeightFormat format, int rows, int cols) {
+        WeightMatrix w = WeightMatrices.random(format, rows, cols, 40 + format.ordinal());
+        float[] dense = w.toFloats();
+        for (int n : new int[] {1, 3, 9, 70}) {
+            float[] x = random(41 + n, n * cols, 1);
+            float[] got;
+            float[] want;
+            try (Tensor X = on(dut, x, n, cols); Tensor out = dut.allocate(DType.F32, n, rows)) {
+                dut.ops().linear(X, w, out);
+                got = out.toFloatArray();
+                REFERENCE.linear(X, w, out);
+                want = out.toFloatArray();
+            }
+            // Each sum's rounding is bounded by its terms' magnitudes: check against that, term by term.
+            for (int r = 0; r < n; r++) {
+                for (int o = 0; o < rows; o++) {
+                    double magnitude = 0;
+                    for (int i = 0; i < cols; i++) {
+                        magnitude += Math.abs((double) x[r * cols + i] * dense[o * cols + i]);
                     }
+                    int at = r * rows + o;
+                    assertCloseScalar(got[at], want[at], magnitude, "linear " + format + " [" + rows + ", " + cols
+                            + "] n=" + n + " [" + r + ", " + o + "]");
                 }
             }
         }

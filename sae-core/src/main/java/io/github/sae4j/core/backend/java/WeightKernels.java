@@ -40,10 +40,12 @@ public final class WeightKernels {
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(FS.vectorBitSize() / 4)) : null;
     private static final boolean VECTOR_BF16 = SS != null && SS.length() == FL;
     private static final boolean VECTOR_Q8 = BS != null && BS.length() == FL && 32 % FL == 0;
-    private static final boolean VECTOR_Q4 = FL == 8;
+    private static final boolean VECTOR_Q4 = FL >= 4 && 16 % FL == 0;
 
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT_LE =
+            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT_LE =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -53,7 +55,7 @@ public final class WeightKernels {
      */
     static final int MATVEC_MAX_ROWS = Integer.getInteger("sae4j.java.matvecMaxRows", 8);
     /** Weight rows per matrix-vector task: fixed, so the split does not follow the thread count. */
-    private static final int MATVEC_CHUNK = 64;
+    private static final int MATVEC_CHUNK = Integer.getInteger("sae4j.java.matvecChunk", 64);
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
@@ -104,9 +106,26 @@ public final class WeightKernels {
         int k = w.cols();
         int rows = w.rows();
         int tasks = (rows + MATVEC_CHUNK - 1) / MATVEC_CHUNK;
+        WeightFormat format = w.format();
+        boolean pairs = format == WeightFormat.BF16 && IS.length() == FL && k % 2 == 0;
+        float[] split = pairs ? splitEvenOdd(x, n, k) : null;
         pool.run(tasks, t -> {
-            float[] row = scratch(1, k);
             int end = Math.min(rows, (t + 1) * MATVEC_CHUNK);
+            if (pairs || format == WeightFormat.F32) {
+                // Plain formats convert in registers: one pass over the bytes, no buffer in between. The first
+                // row of x pulls the weight row into the cache; the others find it there.
+                MemorySegment data = w.data();
+                long rowBytes = w.rowBytes();
+                int o = t * MATVEC_CHUNK;
+                for (; o < end; o++) {
+                    for (int r = 0; r < n; r++) {
+                        out[r * rows + o] = pairs ? dotBf16Pairs(split, r * k, data, o * rowBytes, k)
+                                : dotF32(x, r * k, data, o * rowBytes, k);
+                    }
+                }
+                return;
+            }
+            float[] row = scratch(1, k);
             for (int o = t * MATVEC_CHUNK; o < end; o++) {
                 dequantize(w, o, 0, k, row, 0);
                 for (int r = 0; r < n; r++) {
@@ -116,7 +135,7 @@ public final class WeightKernels {
         });
     }
 
-    /** Dot product with four vector accumulators, reduced in a fixed order. */
+    /** Dot product with four vector accumulators whose lanes are then added in lane order (see {@link Kernels#sumLanes}). */
     static float dot(float[] x, int xOffset, float[] y, int n) {
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
@@ -132,11 +151,100 @@ public final class WeightKernels {
         for (; i <= n - FL; i += FL) {
             a0 = FloatVector.fromArray(FS, x, xOffset + i).fma(FloatVector.fromArray(FS, y, i), a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        double s = Kernels.sumLanes(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) {
-            s = Math.fma(x[xOffset + i], y[i], s);
+            s += (double) x[xOffset + i] * y[i];
+        }
+        return (float) s;
+    }
+
+    /** Each row of x as its even elements followed by its odd ones (see {@link #dotBf16Pairs}). */
+    private static float[] splitEvenOdd(float[] x, int n, int k) {
+        float[] s = new float[n * k];
+        int half = k / 2;
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < half; i++) {
+                s[r * k + i] = x[r * k + 2 * i];
+                s[r * k + half + i] = x[r * k + 2 * i + 1];
+            }
         }
         return s;
+    }
+
+    /** {@link #dot} against little-endian floats in memory. */
+    static float dotF32(float[] x, int xOffset, MemorySegment w, long at, int n) {
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int i = 0;
+        for (; i <= n - 4 * FL; i += 4 * FL) {
+            a0 = FloatVector.fromArray(FS, x, xOffset + i).fma(wf(w, at, i), a0);
+            a1 = FloatVector.fromArray(FS, x, xOffset + i + FL).fma(wf(w, at, i + FL), a1);
+            a2 = FloatVector.fromArray(FS, x, xOffset + i + 2 * FL).fma(wf(w, at, i + 2 * FL), a2);
+            a3 = FloatVector.fromArray(FS, x, xOffset + i + 3 * FL).fma(wf(w, at, i + 3 * FL), a3);
+        }
+        for (; i <= n - FL; i += FL) {
+            a0 = FloatVector.fromArray(FS, x, xOffset + i).fma(wf(w, at, i), a0);
+        }
+        double s = Kernels.sumLanes(a0.add(a1).add(a2.add(a3)));
+        for (; i < n; i++) {
+            s += (double) x[xOffset + i] * w.get(FLOAT_LE, at + 4L * i);
+        }
+        return (float) s;
+    }
+
+    private static FloatVector wf(MemorySegment w, long at, int i) {
+        return FloatVector.fromMemorySegment(FS, w, at + 4L * i, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * The dot product of a row of x, split into its even and odd elements ({@code xs[xOffset..]} holds the
+     * {@code n / 2} even ones, then the odd ones), with a bfloat16 row in memory. Two bfloat16 values share an
+     * int: the low one becomes a float by shifting left, the high one by clearing the low half, so each vector
+     * load feeds two fused multiply-adds without any widening shuffle.
+     */
+    static float dotBf16Pairs(float[] xs, int xOffset, MemorySegment w, long at, int n) {
+        int half = n / 2;
+        FloatVector e0 = FloatVector.zero(FS);
+        FloatVector o0 = e0;
+        FloatVector e1 = e0;
+        FloatVector o1 = e0;
+        int i = 0;
+        for (; i <= half - 2 * FL; i += 2 * FL) {
+            IntVector v = IntVector.fromMemorySegment(IS, w, at + 4L * i, ByteOrder.LITTLE_ENDIAN);
+            IntVector u = IntVector.fromMemorySegment(IS, w, at + 4L * (i + FL), ByteOrder.LITTLE_ENDIAN);
+            e0 = FloatVector.fromArray(FS, xs, xOffset + i).fma(low(v), e0);
+            o0 = FloatVector.fromArray(FS, xs, xOffset + half + i).fma(high(v), o0);
+            e1 = FloatVector.fromArray(FS, xs, xOffset + i + FL).fma(low(u), e1);
+            o1 = FloatVector.fromArray(FS, xs, xOffset + half + i + FL).fma(high(u), o1);
+        }
+        for (; i <= half - FL; i += FL) {
+            IntVector v = IntVector.fromMemorySegment(IS, w, at + 4L * i, ByteOrder.LITTLE_ENDIAN);
+            e0 = FloatVector.fromArray(FS, xs, xOffset + i).fma(low(v), e0);
+            o0 = FloatVector.fromArray(FS, xs, xOffset + half + i).fma(high(v), o0);
+        }
+        return finishPairs(e0.add(e1), o0.add(o1), xs, xOffset, w, at, i, half);
+    }
+
+    private static FloatVector low(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector high(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
+    }
+
+    /** Adds the accumulators' lanes in order, then the pairs past the last full vector. */
+    private static float finishPairs(FloatVector e, FloatVector o, float[] xs, int xOffset, MemorySegment w, long at,
+                                     int from, int half) {
+        double s = Kernels.sumLanes(e.add(o));
+        for (int i = from; i < half; i++) {
+            int pair = w.get(INT_LE, at + 4L * i);
+            s += (double) xs[xOffset + i] * Float.intBitsToFloat(pair << 16)
+                    + (double) xs[xOffset + half + i] * Float.intBitsToFloat(pair & 0xffff0000);
+        }
+        return (float) s;
     }
 
     /**
@@ -202,14 +310,11 @@ public final class WeightKernels {
                         ByteOrder.LITTLE_ENDIAN);
                 ByteVector lo = q.and((byte) 0x0f).sub((byte) 8);
                 ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).sub((byte) 8);
-                ((FloatVector) lo.convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0)).mul(d)
-                        .intoArray(dst, o);
-                ((FloatVector) lo.convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 1)).mul(d)
-                        .intoArray(dst, o + 8);
-                ((FloatVector) hi.convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0)).mul(d)
-                        .intoArray(dst, o + 16);
-                ((FloatVector) hi.convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 1)).mul(d)
-                        .intoArray(dst, o + 24);
+                for (int part = 0; part < 16 / FL; part++) {
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, FS, part)).mul(d).intoArray(dst, o + part * FL);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, FS, part)).mul(d)
+                            .intoArray(dst, o + 16 + part * FL);
+                }
             } else {
                 for (int j = 0; j < 16; j++) {
                     int q = data.get(ValueLayout.JAVA_BYTE, at + 2 + j) & 0xff;
