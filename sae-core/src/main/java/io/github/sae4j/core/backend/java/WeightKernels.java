@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * copy of the matrix. Many rows of {@code x} (prefill) go through {@link Sgemm#gemmPacked}: the weights are
  * dequantized straight into the packed panels of the GEMM, so the result equals {@link Sgemm#gemm} on the
  * dequantized matrix bit for bit. A few rows (decode) go through a matrix-vector loop that dequantizes one
- * weight row at a time and dots it with every row of {@code x}; it reads each weight byte once, which is what
- * bounds decoding.
+ * weight row at a time into a buffer (bfloat16: converts it in registers) and dots it with every row of
+ * {@code x}; it reads each weight byte once, which is what bounds decoding.
  *
  * <p>The dequantized values are exactly those of {@link WeightFormat#dequantize}; work is split over weight rows
  * in fixed chunks, so results do not depend on the thread count.
@@ -111,16 +111,14 @@ public final class WeightKernels {
         float[] split = pairs ? splitEvenOdd(x, n, k) : null;
         pool.run(tasks, t -> {
             int end = Math.min(rows, (t + 1) * MATVEC_CHUNK);
-            if (pairs || format == WeightFormat.F32) {
-                // Plain formats convert in registers: one pass over the bytes, no buffer in between. The first
-                // row of x pulls the weight row into the cache; the others find it there.
+            if (pairs) {
+                // bfloat16 converts in registers: one pass over the bytes, no buffer in between. The first row
+                // of x pulls the weight row into the cache; the others find it there.
                 MemorySegment data = w.data();
                 long rowBytes = w.rowBytes();
-                int o = t * MATVEC_CHUNK;
-                for (; o < end; o++) {
+                for (int o = t * MATVEC_CHUNK; o < end; o++) {
                     for (int r = 0; r < n; r++) {
-                        out[r * rows + o] = pairs ? dotBf16Pairs(split, r * k, data, o * rowBytes, k)
-                                : dotF32(x, r * k, data, o * rowBytes, k);
+                        out[r * rows + o] = dotBf16Pairs(split, r * k, data, o * rowBytes, k);
                     }
                 }
                 return;
@@ -169,33 +167,6 @@ public final class WeightKernels {
             }
         }
         return s;
-    }
-
-    /** {@link #dot} against little-endian floats in memory. */
-    static float dotF32(float[] x, int xOffset, MemorySegment w, long at, int n) {
-        FloatVector a0 = FloatVector.zero(FS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int i = 0;
-        for (; i <= n - 4 * FL; i += 4 * FL) {
-            a0 = FloatVector.fromArray(FS, x, xOffset + i).fma(wf(w, at, i), a0);
-            a1 = FloatVector.fromArray(FS, x, xOffset + i + FL).fma(wf(w, at, i + FL), a1);
-            a2 = FloatVector.fromArray(FS, x, xOffset + i + 2 * FL).fma(wf(w, at, i + 2 * FL), a2);
-            a3 = FloatVector.fromArray(FS, x, xOffset + i + 3 * FL).fma(wf(w, at, i + 3 * FL), a3);
-        }
-        for (; i <= n - FL; i += FL) {
-            a0 = FloatVector.fromArray(FS, x, xOffset + i).fma(wf(w, at, i), a0);
-        }
-        double s = Kernels.sumLanes(a0.add(a1).add(a2.add(a3)));
-        for (; i < n; i++) {
-            s += (double) x[xOffset + i] * w.get(FLOAT_LE, at + 4L * i);
-        }
-        return (float) s;
-    }
-
-    private static FloatVector wf(MemorySegment w, long at, int i) {
-        return FloatVector.fromMemorySegment(FS, w, at + 4L * i, ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
