@@ -43,6 +43,8 @@ public final class Llama3Tokenizer implements Tokenizer {
     private final Map<Character, AddedToken[]> addedByFirstChar = new HashMap<>();
     private final BitSet addedFirstChars = new BitSet(Character.MAX_VALUE + 1);
     private final boolean anyNonSpecialAdded;
+    /** Ids of the added tokens marked special (Meta's 256 control and reserved tokens). */
+    private final java.util.BitSet special;
     private final int bos;
     private final int[] eos;
     private final String chatTemplate;
@@ -83,7 +85,11 @@ public final class Llama3Tokenizer implements Tokenizer {
         }
         boolean nonSpecial = false;
         Map<Character, List<AddedToken>> byFirst = new HashMap<>();
+        this.special = new java.util.BitSet(maxId + 1);
         for (AddedToken t : added) {
+            if (t.special()) {
+                special.set(t.id());
+            }
             addedByContent.put(t.content(), t);
             if (!vocab.containsKey(t.content()) || vocab.get(t.content()) != t.id()) {
                 tokenBytes[t.id()] = t.content().getBytes(StandardCharsets.UTF_8);
@@ -403,6 +409,11 @@ public final class Llama3Tokenizer implements Tokenizer {
     @Override
     public int bosToken() {
         return bos;
+    }
+
+    @Override
+    public boolean isSpecial(int token) {
+        return token >= 0 && special.get(token);
     }
 
     @Override

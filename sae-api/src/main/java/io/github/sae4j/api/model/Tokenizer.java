@@ -21,6 +21,22 @@ public interface Tokenizer {
     int[] stopTokens();
 
     /**
+     * Whether {@code token} is a control token (beginning of text, end of turn, chat headers, reserved) rather than
+     * text. The default knows only BOS and the stop tokens; tokenizers with a list of special tokens override it.
+     */
+    default boolean isSpecial(int token) {
+        if (token == bosToken()) {
+            return true;
+        }
+        for (int t : stopTokens()) {
+            if (t == token) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Renders a chat with the model's chat template and encodes it, special tokens included; with
      * {@code addGenerationPrompt} it ends with the header that asks for the assistant's reply.
      *

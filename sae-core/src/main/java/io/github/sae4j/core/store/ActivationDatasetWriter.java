@@ -78,6 +78,8 @@ public final class ActivationDatasetWriter implements AutoCloseable {
     private long shardRows;
     private final List<Integer> shardBatchRows = new ArrayList<>();
     private WelfordStatistics shardStatistics;
+    private long shardFirstSentence;
+    private long shardLastSentence;
     private int stagedRows;
     private long rowsWritten;
     private State state = State.OPEN;
@@ -161,6 +163,126 @@ public final class ActivationDatasetWriter implements AutoCloseable {
                     + "); write to an empty directory, or delete the old dataset first");
         }
         return new ActivationDatasetWriter(directory, header, rowsPerShard, rowsPerBatch);
+    }
+
+    /**
+     * Continues a dataset that an interrupted writer left behind: its committed shards stay, leftover temporary
+     * files and a stale {@code dataset.json} go, and new shards are numbered after the last committed one. The
+     * dataset statistics start from the committed shards' (merged with Chan's parallel update).
+     *
+     * @throws IOException naming the file if a committed shard does not match {@code header} or its sidecar is
+     *                     unreadable
+     */
+    public static ActivationDatasetWriter resume(Path directory, DatasetHeader header, int rowsPerShard,
+                                                 int rowsPerBatch) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return create(directory, header, rowsPerShard, rowsPerBatch);
+        }
+        deleteLeftovers(directory);
+        List<Path> shards = ShardFormat.listShards(directory);
+        List<ShardSidecar> sidecars = new ArrayList<>();
+        for (int i = 0; i < shards.size(); i++) {
+            Path shard = shards.get(i);
+            if (ShardFormat.shardIndex(shard.getFileName().toString()) != i) {
+                throw new IOException(directory + " holds " + shard.getFileName() + " where shard " + i + " ("
+                        + ShardFormat.shardName(i) + ") was expected; the dataset has a gap and cannot be continued: "
+                        + "write it again into an empty directory");
+            }
+            ShardSidecar sidecar = ShardSidecar.read(shard);
+            if (!sidecar.header().equals(header)) {
+                throw new IOException(ShardFormat.sidecarOf(shard) + " describes " + sidecar.header() + " but this "
+                        + "run writes " + header + "; continue with the settings of the first run, or write to an "
+                        + "empty directory");
+            }
+            sidecars.add(sidecar);
+        }
+        ActivationDatasetWriter w = new ActivationDatasetWriter(directory, header, rowsPerShard, rowsPerBatch);
+        for (ShardSidecar s : sidecars) {
+            w.committed.add(s);
+            w.datasetStatistics.merge(s.statistics());
+            w.rowsWritten += s.rows();
+        }
+        w.shardIndex = sidecars.size();
+        return w;
+    }
+
+    /**
+     * Deletes the committed shards of {@code directory} whose rows all come after sentence {@code sentenceId}, last
+     * first, so the dataset ends with that sentence; returns how many went.
+     *
+     * @throws IOException if a shard straddles the sentence (it cannot be cut) or lacks sentence ids in its sidecar
+     */
+    public static int dropShardsAfter(Path directory, long sentenceId) throws IOException {
+        List<Path> shards = ShardFormat.listShards(directory);
+        int dropped = 0;
+        for (int i = shards.size() - 1; i >= 0; i--) {
+            ShardSidecar s = ShardSidecar.read(shards.get(i));
+            if (s.lastSentenceId() == null) {
+                throw new IOException(ShardFormat.sidecarOf(shards.get(i)) + " does not record its sentence ids "
+                        + "(written by an older sae4j), so the dataset cannot be cut at a sentence; capture again");
+            }
+            if (s.lastSentenceId() <= sentenceId) {
+                break;
+            }
+            if (s.firstSentenceId() <= sentenceId) {
+                throw new IOException(shards.get(i) + " holds sentences " + s.firstSentenceId() + ".."
+                        + s.lastSentenceId() + ", across " + sentenceId + " where the dataset must end; capture again "
+                        + "into an empty directory");
+            }
+            Files.delete(shards.get(i));
+            Files.deleteIfExists(ShardFormat.sidecarOf(shards.get(i)));
+            dropped++;
+        }
+        ShardFormat.syncDirectory(directory);
+        return dropped;
+    }
+
+    /** The sentence id of the last row of {@code directory}'s last committed shard, if it has one that records it. */
+    public static java.util.OptionalLong lastSentenceIdOf(Path directory) throws IOException {
+        List<Path> shards = ShardFormat.listShards(directory);
+        if (shards.isEmpty()) {
+            return java.util.OptionalLong.empty();
+        }
+        Long last = ShardSidecar.read(shards.getLast()).lastSentenceId();
+        return last == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(last);
+    }
+
+    /** The sentence id of the last row committed, if any shard is committed and records it. */
+    public java.util.OptionalLong lastCommittedSentenceId() {
+        if (committed.isEmpty() || committed.getLast().lastSentenceId() == null) {
+            return java.util.OptionalLong.empty();
+        }
+        return java.util.OptionalLong.of(committed.getLast().lastSentenceId());
+    }
+
+    /** Rows in committed shards. */
+    public long committedRows() {
+        long rows = 0;
+        for (ShardSidecar s : committed) {
+            rows += s.rows();
+        }
+        return rows;
+    }
+
+    private static void deleteLeftovers(Path directory) throws IOException {
+        try (var files = Files.list(directory)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(ShardFormat.TMP_SUFFIX) || name.equals(ShardFormat.DATASET_FILE)) {
+                    Files.delete(f);
+                }
+            }
+        }
+        // A sidecar whose shard never got renamed into place belongs to no committed shard.
+        try (var files = Files.list(directory)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.matches("shard-\\d{6,9}\\.json")
+                        && !Files.exists(directory.resolve(name.substring(0, name.length() - 5) + ".arrow"))) {
+                    Files.delete(f);
+                }
+            }
+        }
     }
 
     /**
@@ -326,6 +448,12 @@ public final class ActivationDatasetWriter implements AutoCloseable {
 
     private void stage(float[] values, int offset, int rows, long[] sentenceIds, int[] positions, int[] tokenIds,
                        int provenanceOffset) {
+        if (rows > 0) {
+            if (shardRows + stagedRows == 0) {
+                shardFirstSentence = sentenceIds[provenanceOffset];
+            }
+            shardLastSentence = sentenceIds[provenanceOffset + rows - 1];
+        }
         sentenceIdData.put(stagedRows, sentenceIds, provenanceOffset, rows);
         positionData.put(stagedRows, positions, provenanceOffset, rows);
         tokenIdData.put(stagedRows, tokenIds, provenanceOffset, rows);
@@ -379,7 +507,8 @@ public final class ActivationDatasetWriter implements AutoCloseable {
         Path shard = directory.resolve(name);
         Path sidecar = ShardFormat.sidecarOf(shard);
         int[] batchRows = shardBatchRows.stream().mapToInt(Integer::intValue).toArray();
-        ShardSidecar meta = new ShardSidecar(name, shardRows, header, batchRows, size, shardStatistics);
+        ShardSidecar meta = new ShardSidecar(name, shardRows, header, batchRows, size, shardStatistics,
+                shardFirstSentence, shardLastSentence);
         ShardFormat.writeSynced(ShardFormat.tmpOf(sidecar), Json.bytes(meta.toJson()));
         // The sidecar goes first: the .arrow rename is the commit point, so a crash never leaves a shard without one.
         ShardFormat.rename(ShardFormat.tmpOf(sidecar), sidecar);

@@ -11,7 +11,7 @@ import java.util.Map;
  * (so truncation is caught before Arrow reads it) and Welford statistics of its values as stored.
  */
 record ShardSidecar(String shard, long rows, DatasetHeader header, int[] batchRows, long fileSize,
-                    WelfordStatistics statistics) {
+                    WelfordStatistics statistics, Long firstSentenceId, Long lastSentenceId) {
 
     ObjectNode toJson() {
         ObjectNode o = Json.MAPPER.createObjectNode();
@@ -30,6 +30,11 @@ record ShardSidecar(String shard, long rows, DatasetHeader header, int[] batchRo
             batches.add(r);
         }
         o.put("file_size", fileSize);
+        if (firstSentenceId != null) {
+            // The sentence ids of the first and last row: where a resumed capture continues.
+            o.put("first_sentence_id", firstSentenceId);
+            o.put("last_sentence_id", lastSentenceId);
+        }
         o.set("statistics", statisticsJson(statistics));
         return o;
     }
@@ -116,6 +121,8 @@ record ShardSidecar(String shard, long rows, DatasetHeader header, int[] batchRo
             throw new ShardFormatException(file, "field 'statistics.count' is " + stats.count() + " but field 'rows' is "
                     + rows + "; " + ShardFormatException.RECREATE);
         }
-        return new ShardSidecar(name, rows, header, batchRows, fileSize, stats);
+        Long first = o.hasNonNull("first_sentence_id") ? o.get("first_sentence_id").asLong() : null;
+        Long last = o.hasNonNull("last_sentence_id") ? o.get("last_sentence_id").asLong() : null;
+        return new ShardSidecar(name, rows, header, batchRows, fileSize, stats, first, last);
     }
 }
