@@ -29,8 +29,13 @@ final class ModelOptions {
     @Option(names = "--model-option", paramLabel = "KEY=VALUE", description = "model plugin option (repeatable)")
     Map<String, String> modelOptions = new LinkedHashMap<>();
 
+    /** The model's path: --model, or the embedded model. */
+    Path path() throws IOException {
+        return model != null ? model : embeddedModel();
+    }
+
     LanguageModel open() throws IOException {
-        Path path = model != null ? model : embeddedModel();
+        Path path = path();
         if (!Files.exists(path)) {
             throw new IOException(path + " does not exist; --model takes a Hugging Face model directory or a .gguf file");
         }

@@ -6,6 +6,8 @@ import io.github.sae4j.api.backend.Backend;
 import io.github.sae4j.api.backend.BackendProvider;
 import io.github.sae4j.api.metrics.MetricsSinkProvider;
 import io.github.sae4j.api.model.LanguageModelProvider;
+import io.github.sae4j.api.text.SentenceSource;
+import io.github.sae4j.api.text.SentenceSourceProvider;
 import io.github.sae4j.api.plugin.PluginRegistry;
 import io.github.sae4j.api.sae.SaeArchitecture;
 import java.io.IOException;
@@ -34,6 +36,25 @@ public final class Plugins {
 
     public static PluginRegistry<MetricsSinkProvider> metricsSinks() {
         return PluginRegistry.load(MetricsSinkProvider.class, "metrics sink");
+    }
+
+    public static PluginRegistry<SentenceSourceProvider> sentenceSources() {
+        return PluginRegistry.load(SentenceSourceProvider.class, "sentence source");
+    }
+
+    /** Opens the corpus or sentence dataset at {@code path} with the first installed provider that recognizes it. */
+    public static SentenceSource openSentences(Path path, Map<String, String> options) throws IOException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "no corpus or sentences there");
+        }
+        PluginRegistry<SentenceSourceProvider> registry = sentenceSources();
+        for (SentenceSourceProvider p : registry.installed()) {
+            if (p.canOpen(path)) {
+                return p.open(path, options);
+            }
+        }
+        throw new IOException(path + " is not a corpus any installed sentence source reads (installed: "
+                + String.join(", ", registry.names()) + "); data-openwebtext reads .parquet, .txt and .jsonl");
     }
 
     public static PluginRegistry<LanguageModelProvider> languageModels() {
