@@ -104,7 +104,7 @@ final class CaptureCommand implements Callable<Integer> {
         try (LanguageModel model = modelOptions.open();
              SentenceSource source = Plugins.openSentences(sentences, sentenceOptions)) {
             ActivationCapture.Request request = new ActivationCapture.Request(model, modelPath.toString(), fingerprint,
-                    source, sentences.toString(), points, options, out);
+                    source, sentences.toString(), points, options, this.out);
             OptionalLong total = source.size();
             long target = Math.min(options.maxSentences(), total.orElse(Long.MAX_VALUE));
             out.printf(Locale.ROOT, "capturing %s from %s at %s into %s%n", model.info().name(), sentences,
