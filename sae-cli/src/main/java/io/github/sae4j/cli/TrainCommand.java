@@ -93,7 +93,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dead-tokens", description = "a latent is dead after this many tokens without firing (default 10M)")
     Long deadTokens;
 
-    @Option(names = "--normalize", description = "none, or scalar: scale activations so E||x||^2 = d_in (default none)")
+    @Option(names = "--normalize", description = "none; center: subtract the data mean; unit: scale so E||x||^2 = 1; "
+            + "scalar: scale so E||x||^2 = d_in (default none). Recorded in cfg.json, applied wherever the SAE runs")
     String normalize;
 
     @Option(names = "--validation-fraction", description = "share of the data held out (default 0.02)")

@@ -17,9 +17,17 @@ import java.util.Objects;
  * @param inputScale     activations are multiplied by this before encoding and reconstructions divided
  *                       by it after decoding (1 = no normalization); the SAE's weights live in scaled units
  * @param metadata       provenance: model, hook point, dataset, ... (free text, saved as is)
+ * @param inputShift     subtracted from raw activations before scaling and added back to reconstructions (the
+ *                       data mean, for mean-centering), or null for none: {@code x_sae = (x - shift) * scale}
  */
 public record SaeSpec(String architecture, int dIn, int dSae, Map<String, Object> settings, double inputScale,
-                      Map<String, String> metadata) {
+                      Map<String, String> metadata, float[] inputShift) {
+
+    /** A spec without mean-centering. */
+    public SaeSpec(String architecture, int dIn, int dSae, Map<String, Object> settings, double inputScale,
+                   Map<String, String> metadata) {
+        this(architecture, dIn, dSae, settings, inputScale, metadata, null);
+    }
 
     public SaeSpec {
         Objects.requireNonNull(architecture, "architecture");
@@ -34,6 +42,62 @@ public record SaeSpec(String architecture, int dIn, int dSae, Map<String, Object
         }
         settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
         metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        if (inputShift != null) {
+            if (inputShift.length != dIn) {
+                throw new IllegalArgumentException("input_shift has " + inputShift.length + " values but d_in is " + dIn);
+            }
+            for (float v : inputShift) {
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException("input_shift holds a non-finite value " + v);
+                }
+            }
+            inputShift = inputShift.clone();
+        }
+    }
+
+    /** The same spec, mean-centred on {@code shift} (raw units), or not centred with null. */
+    public SaeSpec withInputShift(float[] shift) {
+        return new SaeSpec(architecture, dIn, dSae, settings, inputScale, metadata, shift);
+    }
+
+    /** A copy of the shift, or null. */
+    @Override
+    public float[] inputShift() {
+        return inputShift == null ? null : inputShift.clone();
+    }
+
+    /**
+     * How raw activations become the SAE's input, in SAELens' vocabulary where it has a word:
+     * {@code none}, {@code constant_scale}, {@code center} or {@code center_constant_scale}.
+     */
+    public String normalization() {
+        boolean scaled = inputScale != 1.0;
+        if (inputShift == null) {
+            return scaled ? "constant_scale" : "none";
+        }
+        return scaled ? "center_constant_scale" : "center";
+    }
+
+    /** Raw rows to SAE units in place: {@code x = (x - shift) * scale} for {@code rows} rows from {@code offset}. */
+    public void normalize(float[] x, int offset, int rows) {
+        for (int r = 0; r < rows; r++) {
+            int base = offset + r * dIn;
+            for (int i = 0; i < dIn; i++) {
+                float v = inputShift == null ? x[base + i] : x[base + i] - inputShift[i];
+                x[base + i] = (float) (v * inputScale);
+            }
+        }
+    }
+
+    /** SAE units back to raw in place: {@code x = x / scale + shift}. */
+    public void denormalize(float[] x, int offset, int rows) {
+        for (int r = 0; r < rows; r++) {
+            int base = offset + r * dIn;
+            for (int i = 0; i < dIn; i++) {
+                float v = (float) (x[base + i] / inputScale);
+                x[base + i] = inputShift == null ? v : v + inputShift[i];
+            }
+        }
     }
 
     public int intSetting(String name) {

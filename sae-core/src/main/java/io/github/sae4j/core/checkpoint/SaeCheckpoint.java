@@ -83,7 +83,11 @@ public final class SaeCheckpoint {
         cfg.put("input_scale", spec.inputScale());
         cfg.put("dtype", "float32");
         cfg.put("apply_b_dec_to_input", true);
-        cfg.put("normalize_activations", spec.inputScale() == 1.0 ? "none" : "constant_scale");
+        cfg.put("normalize_activations", spec.normalization());
+        if (spec.inputShift() != null) {
+            // Raw activations minus this, times input_scale, are the SAE's input; reconstructions go back the same way.
+            cfg.set("input_shift", JSON.valueToTree(spec.inputShift()));
+        }
         cfg.put("model_name", spec.metadata().getOrDefault("model", ""));
         cfg.put("hook_name", spec.metadata().getOrDefault("hook_point", ""));
         cfg.set("metadata", JSON.valueToTree(spec.metadata()));
@@ -122,7 +126,15 @@ public final class SaeCheckpoint {
             m.properties().forEach(e -> metadata.put(e.getKey(), e.getValue().asText()));
         }
         try {
-            return new SaeSpec(architecture, dIn, dSae, settings, scale, metadata);
+            float[] shift = null;
+            JsonNode sh = cfg.get("input_shift");
+            if (sh != null && sh.isArray()) {
+                shift = new float[sh.size()];
+                for (int i = 0; i < shift.length; i++) {
+                    shift[i] = (float) sh.get(i).asDouble();
+                }
+            }
+            return new SaeSpec(architecture, dIn, dSae, settings, scale, metadata, shift);
         } catch (IllegalArgumentException e) {
             throw new IOException(cfgFile + ": " + e.getMessage(), e);
         }

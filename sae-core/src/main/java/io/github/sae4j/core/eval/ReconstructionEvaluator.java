@@ -34,11 +34,11 @@ public final class ReconstructionEvaluator {
         double scale = sae.spec().inputScale();
         float[] shift = null;
         if (rawMean != null) {
-            shift = new float[dIn];
-            for (int i = 0; i < dIn; i++) {
-                shift[i] = (float) (rawMean[i] * scale);
-            }
+            // The data mean in the SAE's units, which centres the variance sum.
+            shift = rawMean.clone();
+            sae.spec().normalize(shift, 0, 1);
         }
+        float[] inputShift = sae.spec().inputShift();
         ActivationBatch batch = new ActivationBatch(batchCapacity, dIn);
         try (ReconstructionMetrics metrics = new ReconstructionMetrics(device.ops(), device, dIn, sae.spec().dSae(),
                 scale, shift);
@@ -55,6 +55,11 @@ public final class ReconstructionEvaluator {
                     float[] part = new float[rows * dIn];
                     System.arraycopy(batch.values(), 0, part, 0, part.length);
                     x.copyFrom(part, 0);
+                }
+                if (inputShift != null) {
+                    try (Tensor v = device.upload(inputShift, dIn)) {
+                        device.ops().addRowVector(x, -1f, v);
+                    }
                 }
                 if (scale != 1.0) {
                     device.ops().axpby((float) scale, x, 0f, x);

@@ -147,14 +147,21 @@ public final class Trainer {
             ActivationSourceInfo info = source.info();
             int dIn = info.dModel();
             ActivationStatistics stats = info.statistics() != null ? info.statistics() : estimateStatistics(source, dIn);
-            double scale = TrainerConfig.NORMALIZE_SCALAR.equals(config.normalize())
-                    ? Math.sqrt(dIn / Math.max(stats.meanSquaredNorm(), 1e-30)) : 1.0;
+            double scale = switch (config.normalize()) {
+                case TrainerConfig.NORMALIZE_SCALAR -> Math.sqrt(dIn / Math.max(stats.meanSquaredNorm(), 1e-30));
+                case TrainerConfig.NORMALIZE_UNIT -> Math.sqrt(1 / Math.max(stats.meanSquaredNorm(), 1e-30));
+                default -> 1.0;
+            };
             Map<String, String> metadata = new LinkedHashMap<>(info.metadata());
             metadata.put("model", info.model() == null ? "" : info.model());
             metadata.put("hook_point", info.hookPoint() == null ? "" : info.hookPoint());
             metadata.put("training_data", config.data());
             metadata.put("validation_fraction", String.valueOf(config.validationFraction()));
+            metadata.put("normalize", config.normalize());
             SaeSpec spec = architecture.spec(dIn, config.latents(), config.settings(), scale, metadata);
+            if (TrainerConfig.NORMALIZE_CENTER.equals(config.normalize())) {
+                spec = spec.withInputShift(stats.meanAsFloats());
+            }
 
             Files.createDirectories(runDirectory);
             if (!Files.exists(runDirectory.resolve(CONFIG_FILE))) {
@@ -195,7 +202,8 @@ public final class Trainer {
              Gradients gradients = new Gradients(device, sae.parameters());
              Tensor deadMask = device.allocate(DType.F32, spec.dSae());
              Tensor firedCounts = device.allocate(DType.F32, spec.dSae());
-             Tensor x = device.allocate(DType.F32, config.batchSize(), dIn)) {
+             Tensor x = device.allocate(DType.F32, config.batchSize(), dIn);
+             Tensor shift = spec.inputShift() == null ? null : device.upload(spec.inputShift(), dIn)) {
 
             DeadLatentTracker dead = new DeadLatentTracker(spec.dSae(), config.deadTokens());
             UnitNormDecoderConstraint constraint = UnitNormDecoderConstraint.of(sae);
@@ -216,10 +224,9 @@ public final class Trainer {
                 cursor = state.dataCursor();
                 listener.onMessage("resuming from " + latest.get() + " (step " + step + ")");
             } else {
+                // b_dec starts at the data mean in the SAE's units (zero when centred).
                 float[] mean = stats.meanAsFloats();
-                for (int i = 0; i < mean.length; i++) {
-                    mean[i] = (float) (mean[i] * scale);
-                }
+                spec.normalize(mean, 0, 1);
                 sae.initialize(config.seed(), mean);
                 constraint.renormalize();
             }
@@ -252,6 +259,9 @@ public final class Trainer {
                 while (step < config.steps()) {
                     readFullBatch(stream, batch);
                     x.copyFrom(batch.values(), 0);
+                    if (shift != null) {
+                        ops.addRowVector(x, -1f, shift);
+                    }
                     if (scale != 1.0) {
                         ops.axpby((float) scale, x, 0f, x);
                     }

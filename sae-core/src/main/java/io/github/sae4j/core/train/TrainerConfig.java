@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,7 +28,10 @@ import java.util.Map;
  * @param deadTokens         a latent is dead once it has not fired for this many tokens
  * @param auxK               k_aux: dead latents that reconstruct the error (0 turns AuxK off)
  * @param auxKCoefficient    weight of the AuxK loss
- * @param normalize          {@code none}, or {@code scalar}: multiply activations by sqrt(d_in / E||x||^2)
+ * @param normalize          how raw activations become the SAE's input, from the data's statistics: {@code none};
+ *                           {@code center}: subtract the data mean; {@code unit}: scale so E||x||^2 = 1;
+ *                           {@code scalar}: scale so E||x||^2 = d_in. Recorded in the SAE's cfg.json and applied
+ *                           the same way wherever the SAE runs
  * @param validationFraction share of the data held out for validation
  * @param validationEvery    steps between validation passes
  * @param validationTokens   rows of held-out data used for validation
@@ -72,6 +76,8 @@ public record TrainerConfig(
 
     public static final String NORMALIZE_NONE = "none";
     public static final String NORMALIZE_SCALAR = "scalar";
+    public static final String NORMALIZE_CENTER = "center";
+    public static final String NORMALIZE_UNIT = "unit";
 
     public TrainerConfig {
         settings = settings == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings));
@@ -129,8 +135,8 @@ public record TrainerConfig(
         require(deadTokens >= 1, "dead_tokens", deadTokens, ">= 1");
         require(auxK >= 0, "aux_k", auxK, ">= 0 (0 turns AuxK off)");
         require(auxKCoefficient >= 0 && Double.isFinite(auxKCoefficient), "aux_k_coefficient", auxKCoefficient, ">= 0");
-        require(NORMALIZE_NONE.equals(normalize) || NORMALIZE_SCALAR.equals(normalize), "normalize", normalize,
-                "none or scalar");
+        require(List.of(NORMALIZE_NONE, NORMALIZE_CENTER, NORMALIZE_UNIT, NORMALIZE_SCALAR).contains(normalize),
+                "normalize", normalize, "none, center, unit or scalar");
         require(validationFraction >= 0 && validationFraction < 1, "validation_fraction", validationFraction, "in [0, 1)");
         require(validationEvery >= 1, "validation_every", validationEvery, ">= 1");
         require(validationTokens >= 1, "validation_tokens", validationTokens, ">= 1");

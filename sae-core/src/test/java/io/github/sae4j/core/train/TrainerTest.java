@@ -157,4 +157,41 @@ class TrainerTest {
         assertThat(outcome.validation().fvu()).isLessThan(0.5);
         assertThat(Files.readString(run.resolve("sae").resolve("cfg.json"))).contains("\"architecture\" : \"relu\"");
     }
+
+    @Test
+    void meanCenteringAndUnitScalingAreRecordedInCfgJsonAndAppliedAtEvaluation(@TempDir Path runs) throws IOException {
+        var stats = io.github.sae4j.core.store.ActivationDataset.open(data).statistics();
+        double plainFvu = Trainer.start(base().steps(400).build(), runs.resolve("none"), null)
+                .run(Plugins.metricsSinks().installed()).validation().fvu();
+        for (String normalize : List.of("center", "unit")) {
+            Path run = runs.resolve(normalize);
+            Trainer.Outcome outcome = Trainer.start(base().steps(400).normalize(normalize).build(), run, null)
+                    .run(Plugins.metricsSinks().installed());
+            io.github.sae4j.api.sae.SaeSpec spec = SaeCheckpoint.readSpec(outcome.saeDirectory());
+            var cfg = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(outcome.saeDirectory().resolve("cfg.json").toFile());
+            assertThat(spec.metadata()).containsEntry("normalize", normalize);
+            if (normalize.equals("center")) {
+                assertThat(cfg.get("normalize_activations").asText()).isEqualTo("center");
+                assertThat(spec.inputShift()).containsExactly(stats.meanAsFloats());
+                assertThat(spec.inputScale()).isEqualTo(1.0);
+            } else {
+                assertThat(cfg.get("normalize_activations").asText()).isEqualTo("constant_scale");
+                assertThat(spec.inputShift()).isNull();
+                assertThat(spec.inputScale() * spec.inputScale() * stats.meanSquaredNorm()).isCloseTo(1.0,
+                        org.assertj.core.api.Assertions.within(1e-6));
+            }
+            // Metrics are in raw units whatever the normalization: each reconstructs about as well as no normalization.
+            assertThat(outcome.validation().fvu()).as(normalize + " FVU vs " + plainFvu).isCloseTo(plainFvu,
+                    org.assertj.core.api.Assertions.within(0.1));
+            float[] x = {1f, -2f};
+            var tiny = new io.github.sae4j.api.sae.SaeSpec("topk", 2, 4, java.util.Map.of(), 2.0, java.util.Map.of(),
+                    new float[] {0.5f, 1f});
+            tiny.normalize(x, 0, 1);
+            assertThat(x).containsExactly(1f, -6f);
+            tiny.denormalize(x, 0, 1);
+            assertThat(x).containsExactly(1f, -2f);
+        }
+    }
 }
+
