@@ -68,15 +68,7 @@ public final class CaptureBenchmark {
                         + "--sentences PATH --hook NAME --max-sentences N --rounds N --threads N");
             }
         }
-        LanguageModel model = null;
-        for (LanguageModelProvider p : Plugins.languageModels().installed()) {
-            if (p.canOpen(modelPath)) {
-                model = p.open(modelPath, Map.of("threads", threads));
-            }
-        }
-        if (model == null) {
-            throw new IOException("no installed model plugin opens " + modelPath);
-        }
+        LanguageModel model = open(modelPath, threads);
         Path tmp = Files.createTempDirectory("sae4j-capture-bench");
         try (model; SentenceSource sentences = Plugins.openSentences(sentencesPath, Map.of())) {
             HookPoint point = HookPoint.parse(hook != null ? hook
@@ -130,6 +122,15 @@ public final class CaptureBenchmark {
         } finally {
             AtomicFiles.deleteRecursively(tmp);
         }
+    }
+
+    private static LanguageModel open(Path modelPath, String threads) throws IOException {
+        for (LanguageModelProvider p : Plugins.languageModels().installed()) {
+            if (p.canOpen(modelPath)) {
+                return p.open(modelPath, Map.of("threads", threads));
+            }
+        }
+        throw new IOException("no installed model plugin opens " + modelPath);
     }
 
     /** Tokenizes and packs like capture, runs the forward with a hook that copies the rows out; returns tokens fed. */
