@@ -38,6 +38,23 @@ public final class Plugins {
         return PluginRegistry.load(MetricsSinkProvider.class, "metrics sink");
     }
 
+    /** A capture directory (with capture.json) of one hook point stands for that hook point's dataset. */
+    private static Path captureDataset(Path path) throws IOException {
+        if (!Files.isRegularFile(path.resolve("capture.json"))) {
+            return path;
+        }
+        java.util.List<Path> datasets;
+        try (var entries = Files.list(path)) {
+            datasets = entries.filter(Files::isDirectory).filter(d -> d.getFileName().toString().startsWith("blocks."))
+                    .sorted().toList();
+        }
+        if (datasets.size() == 1) {
+            return datasets.getFirst();
+        }
+        throw new IOException(path + " is a capture of " + datasets.size() + " hook points; pass one of its datasets: "
+                + datasets.stream().map(Path::toString).toList());
+    }
+
     public static PluginRegistry<SentenceSourceProvider> sentenceSources() {
         return PluginRegistry.load(SentenceSourceProvider.class, "sentence source");
     }
@@ -79,6 +96,7 @@ public final class Plugins {
             throw new NoSuchFileException(path.toString(), null,
                     "no activations there; write some with 'sae4j synth' or 'sae4j capture'");
         }
+        path = captureDataset(path);
         PluginRegistry<ActivationSourceProvider> registry = activationSources();
         for (ActivationSourceProvider p : registry.installed()) {
             if (p.canOpen(path)) {
