@@ -3,6 +3,7 @@ package io.github.sae4j.cli;
 import io.github.sae4j.api.backend.BackendProvider;
 import io.github.sae4j.api.plugin.Plugin;
 import io.github.sae4j.api.plugin.PluginRegistry;
+import io.github.sae4j.api.text.SentenceSourceProvider;
 import io.github.sae4j.core.Plugins;
 import java.io.PrintWriter;
 import java.util.List;

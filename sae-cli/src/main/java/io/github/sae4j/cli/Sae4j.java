@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The {@code sae4j} command. */
 @Command(name = "sae4j", mixinStandardHelpOptions = true, versionProvider = Sae4j.Version.class,
         description = "Sparse autoencoders for interpreting language models.",
-        subcommands = {CaptureCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class, ChatCommand.class, InfoCommand.class, SynthCommand.class,
+        subcommands = {SentencesCommand.class, CaptureCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class, ChatCommand.class, InfoCommand.class, SynthCommand.class,
                 BenchCommand.class, DemoCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class})
 public final class Sae4j implements Runnable {
 
