@@ -38,8 +38,9 @@ final class TrainingProgress implements Trainer.Listener, AutoCloseable {
         this.totalSteps = totalSteps;
         this.startStep = firstStep - 1;
         this.startNanos = System.nanoTime();
-        out.printf(Locale.ROOT, "training %s SAE: d_in=%d, latents=%d, settings=%s, input scale %.4g%n",
-                spec.architecture(), spec.dIn(), spec.dSae(), spec.settings(), spec.inputScale());
+        out.printf(Locale.ROOT, "training %s SAE: d_in=%d, latents=%d, settings=%s, normalization %s (input scale "
+                + "%.4g)%n", spec.architecture(), spec.dIn(), spec.dSae(), spec.settings(), spec.normalization(),
+                spec.inputScale());
         out.printf("device: %s %d (%s)%n", device.backend().name(), device.index(), device.description());
         if (firstStep > totalSteps) {
             out.println("the run has already reached its last step");
