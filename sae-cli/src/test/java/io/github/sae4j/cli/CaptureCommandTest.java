@@ -138,4 +138,25 @@ class CaptureCommandTest {
         assertThat(missing.exitCode()).isEqualTo(1);
         assertThat(missing.err()).contains("nope.parquet");
     }
+
+    @Test
+    void trainingRunsOnLiveActivationsWithNothingStored() throws IOException {
+        Path spec = Files.writeString(dir.resolve("live.json"), """
+                {
+                  "format": "sae4j.live.v1",
+                  "model": "%s",
+                  "sentences": "%s",
+                  "hook_point": "blocks.3.hook_resid_post",
+                  "model_options": { "threads": "1" }
+                }
+                """.formatted(ModelOptions.embeddedModel().toString().replace("\\", "/"),
+                SentencesCommandTest.demoCorpus().toString().replace("\\", "/")));
+        CliRun train = CliRun.of("train", "--data", spec.toString(), "--out", dir.resolve("sae").toString(),
+                "--latents", "512", "-k", "8", "--steps", "15", "--batch-size", "256", "--validation-fraction", "0",
+                "--shuffle-window", "4096", "--quiet", "--backend-option", "threads=1");
+        assertThat(train.exitCode()).as(train.toString()).isZero();
+        assertThat(train.out()).contains("d_in=256").contains("trained 15 steps");
+        assertThat(dir.resolve("sae/sae/cfg.json")).content().contains("blocks.3.hook_resid_post");
+    }
 }
+
