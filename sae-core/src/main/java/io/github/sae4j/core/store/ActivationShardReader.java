@@ -1,6 +1,9 @@
 package io.github.sae4j.core.store;
 
 import java.io.EOFException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,6 +17,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.arrow.flatbuf.Buffer;
+import org.apache.arrow.flatbuf.FieldNode;
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -49,6 +57,11 @@ public final class ActivationShardReader implements AutoCloseable {
     private final FileChannel channel;
     private final ArrowFileReader reader;
     private final List<ArrowBlock> blocks;
+    /** The whole file, memory-mapped: batches are decoded straight from it (see {@link #mapped}). */
+    private final Arena arena;
+    private final MemorySegment mappedFile;
+    /** Per batch: where its columns lie in the file, or null until first read (or when Arrow's reader must do it). */
+    private final long[][] layout;
     private short[] decodeScratch;
 
     private ActivationShardReader(Path file, ShardSidecar sidecar, BufferAllocator allocator, FileChannel channel,
@@ -61,6 +74,15 @@ public final class ActivationShardReader implements AutoCloseable {
         this.channel = channel;
         this.reader = reader;
         this.blocks = blocks;
+        this.arena = Arena.ofShared();
+        MemorySegment m;
+        try {
+            m = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
+        } catch (IOException | RuntimeException e) {
+            m = null;   // Arrow's reader does all the work then
+        }
+        this.mappedFile = m;
+        this.layout = new long[blocks.size()][];
         int[] rows = sidecar.batchRows();
         this.batchStart = new long[rows.length + 1];
         for (int i = 0; i < rows.length; i++) {
@@ -213,9 +235,12 @@ public final class ActivationShardReader implements AutoCloseable {
     public void readBatch(int batch, float[] values, long[] sentenceIds, int[] positions, int[] tokenIds, int rowOffset)
             throws IOException {
         int rows = checkDestination(batch, values.length, sentenceIds, positions, tokenIds, rowOffset);
-        ByteBuffer data = load(batch, rows, sentenceIds, positions, tokenIds, rowOffset);
         int count = rows * dModel;
         int dst = rowOffset * dModel;
+        ByteBuffer data = mapped(batch, rows, sentenceIds, positions, tokenIds, rowOffset);
+        if (data == null) {
+            data = load(batch, rows, sentenceIds, positions, tokenIds, rowOffset);
+        }
         if (dtype == ActivationDType.BF16) {
             if (decodeScratch == null) {
                 decodeScratch = new short[ValueKernels.SCRATCH];
@@ -239,9 +264,12 @@ public final class ActivationShardReader implements AutoCloseable {
             throw new IllegalStateException(file + " stores float32, not bfloat16");
         }
         int rows = checkDestination(batch, bits.length, sentenceIds, positions, tokenIds, rowOffset);
-        ByteBuffer data = load(batch, rows, sentenceIds, positions, tokenIds, rowOffset);
         int count = rows * dModel;
         int dst = rowOffset * dModel;
+        ByteBuffer data = mapped(batch, rows, sentenceIds, positions, tokenIds, rowOffset);
+        if (data == null) {
+            data = load(batch, rows, sentenceIds, positions, tokenIds, rowOffset);
+        }
         if (!ValueKernels.copyBits(data, bits, dst, count)) {
             throw notFinite(batch, ValueKernels.firstNonFinite(bits, dst, count));
         }
@@ -249,8 +277,105 @@ public final class ActivationShardReader implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        closeAll(reader, allocator, channel);
+        try {
+            closeAll(reader, allocator, channel);
+        } finally {
+            arena.close();
+        }
     }
+
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Buffers of a record batch of our schema: validity and data of the three provenance columns, the list's
+     * validity, the values' validity and data. */
+    private static final int BUFFERS = 9;
+    private static final int NO_LAYOUT = -1;
+
+    /**
+     * Reads a batch straight from the memory-mapped file: the provenance columns are copied out and a view of the
+     * activation values is returned, with no Arrow buffers in between. The batch's layout comes from its IPC message
+     * (read once); a batch this fast path does not recognize (compressed, another buffer layout) returns null and goes
+     * through Arrow's reader instead. The view is valid until the reader closes.
+     */
+    private ByteBuffer mapped(int batch, int rows, long[] sentenceIds, int[] positions, int[] tokenIds,
+                              int rowOffset) throws ShardFormatException {
+        if (mappedFile == null) {
+            return null;
+        }
+        long[] at = layout[batch];
+        if (at == null) {
+            at = parseLayout(batch, rows);
+            layout[batch] = at;
+        }
+        if (at.length == 1) {
+            return null;
+        }
+        MemorySegment.copy(mappedFile, LONG_LE, at[0], sentenceIds, rowOffset, rows);
+        MemorySegment.copy(mappedFile, INT_LE, at[1], positions, rowOffset, rows);
+        MemorySegment.copy(mappedFile, INT_LE, at[2], tokenIds, rowOffset, rows);
+        return mappedFile.asSlice(at[3], (long) rows * dModel * dtype.bytesPerValue()).asByteBuffer()
+                .order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** File offsets of the sentence id, position, token id and value data of a batch, or {NO_LAYOUT}. */
+    private long[] parseLayout(int batch, int rows) throws ShardFormatException {
+        ArrowBlock block = blocks.get(batch);
+        try {
+            ByteBuffer meta = mappedFile.asSlice(block.getOffset(), block.getMetadataLength()).asByteBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            int start = meta.getInt(0) == -1 ? 8 : 4;   // continuation marker, then the length (older files: length)
+            Message message = Message.getRootAsMessage(meta.position(start).slice().order(ByteOrder.LITTLE_ENDIAN));
+            if (message.headerType() != MessageHeader.RecordBatch) {
+                return new long[] {NO_LAYOUT};
+            }
+            RecordBatch rb = (RecordBatch) message.header(new RecordBatch());
+            if (rb.compression() != null || rb.buffersLength() != BUFFERS || rb.nodesLength() != 5
+                    || rb.variadicBufferCountsLength() != 0) {
+                return new long[] {NO_LAYOUT};
+            }
+            if (rb.length() != rows) {
+                throw new ShardFormatException(file, "record batch " + batch + " has " + rb.length()
+                        + " rows but the sidecar records " + rows + "; " + ShardFormatException.RECREATE);
+            }
+            long valueCount = (long) rows * dModel;
+            long[] nodeLengths = {rows, rows, rows, rows, valueCount};
+            String[] names = {"sentence_id", "position", "token_id", "activation", "activation.item"};
+            for (int i = 0; i < 5; i++) {
+                FieldNode node = rb.nodes(i);
+                if (node.length() != nodeLengths[i]) {
+                    throw new ShardFormatException(file, "record batch " + batch + " column '" + names[i] + "' has "
+                            + node.length() + " values where " + nodeLengths[i] + " are expected; "
+                            + ShardFormatException.RECREATE);
+                }
+                if (node.nullCount() != 0) {
+                    throw new ShardFormatException(file, "record batch " + batch + " column '" + names[i] + "' has "
+                            + node.nullCount() + " null values; activation shards hold no nulls: "
+                            + ShardFormatException.RECREATE);
+                }
+            }
+            long body = block.getOffset() + block.getMetadataLength();
+            int[] dataBuffers = {1, 3, 5, 8};
+            long[] needed = {rows * 8L, rows * 4L, rows * 4L, valueCount * dtype.bytesPerValue()};
+            long[] at = new long[4];
+            for (int i = 0; i < 4; i++) {
+                Buffer b = rb.buffers(dataBuffers[i]);
+                if (b.offset() < 0 || b.length() < needed[i] || b.offset() + needed[i] > block.getBodyLength()) {
+                    throw new ShardFormatException(file, "record batch " + batch + " places column '" + names[i == 3
+                            ? 4 : i] + "' at bytes [" + b.offset() + ", " + (b.offset() + b.length()) + ") of a "
+                            + block.getBodyLength() + "-byte body where " + needed[i] + " bytes are needed; the file is "
+                            + "corrupt: " + ShardFormatException.RECREATE);
+                }
+                at[i] = body + b.offset();
+            }
+            return at;
+        } catch (ShardFormatException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ShardFormatException(file, "record batch " + batch + " has an unreadable message header (" + e
+                    + "); the file is corrupt: " + ShardFormatException.RECREATE, e);
+        }
+    }
+
 
     private int checkDestination(int batch, int valuesLength, long[] sentenceIds, int[] positions, int[] tokenIds,
                                  int rowOffset) {

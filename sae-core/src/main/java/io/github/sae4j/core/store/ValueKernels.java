@@ -57,6 +57,9 @@ final class ValueKernels {
      * @return whether every value is finite
      */
     static boolean copyBits(ByteBuffer src, short[] dst, int dstOffset, int n) {
+        if (VECTORIZED) {
+            return VectorValueKernels.copyBits(MemorySegment.ofBuffer(src), dst, dstOffset, n);
+        }
         src.asShortBuffer().get(0, dst, dstOffset, n);
         return VECTORIZED ? VectorValueKernels.allFinite(dst, dstOffset, n) : allFinitePlain(dst, dstOffset, n);
     }

@@ -89,4 +89,24 @@ final class VectorValueKernels {
         }
         return ((exponentAllOnes.reduceLanes(VectorOperators.OR) | tail) & 0x8000) == 0;
     }
+
+    /** Copies {@code n} little-endian bfloat16 values from {@code src} into {@code dst}, checking them in the same pass. */
+    static boolean copyBits(MemorySegment src, short[] dst, int offset, int n) {
+        VectorSpecies<Short> species = ShortVector.SPECIES_PREFERRED;
+        int step = species.length();
+        int i = 0;
+        ShortVector exponentAllOnes = ShortVector.zero(species);
+        for (int end = n - step; i <= end; i += step) {
+            ShortVector v = ShortVector.fromMemorySegment(species, src, i * 2L, ByteOrder.LITTLE_ENDIAN);
+            exponentAllOnes = exponentAllOnes.or(v.and((short) 0x7F80).add((short) 0x80));
+            v.intoArray(dst, offset + i);
+        }
+        int tail = 0;
+        for (; i < n; i++) {
+            short b = src.get(LE_SHORT, i * 2L);
+            tail |= (b & 0x7F80) + 0x80;
+            dst[offset + i] = b;
+        }
+        return ((exponentAllOnes.reduceLanes(VectorOperators.OR) | tail) & 0x8000) == 0;
+    }
 }
