@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.sae4j.api.activation.ActivationStatistics;
 import io.github.sae4j.api.model.HookPoint;
 import io.github.sae4j.api.model.ModelInfo;
 import io.github.sae4j.core.Sae4jVersion;
 import io.github.sae4j.core.io.AtomicFiles;
+import io.github.sae4j.core.store.ActivationDataset;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,8 +135,16 @@ final class CaptureManifest {
         if (datasets != null) {
             ArrayNode d = o.putArray("datasets");
             for (Map.Entry<HookPoint, Path> e : datasets.entrySet()) {
-                d.addObject().put("hook_point", e.getKey().toString())
+                ObjectNode entry = d.addObject().put("hook_point", e.getKey().toString())
                         .put("directory", out.relativize(e.getValue()).toString());
+                // The dataset's Welford statistics, merged over its shards (also in its dataset.json).
+                try (ActivationDataset dataset = ActivationDataset.open(e.getValue())) {
+                    ActivationStatistics stats = dataset.statistics();
+                    entry.put("rows", dataset.rows()).put("shards", dataset.shards().size());
+                    entry.put("mean_squared_norm", stats.meanSquaredNorm());
+                    entry.set("mean", MAPPER.valueToTree(stats.mean()));
+                    entry.set("variance", MAPPER.valueToTree(stats.variance()));
+                }
             }
         }
         byte[] bytes = MAPPER.writeValueAsBytes(o);

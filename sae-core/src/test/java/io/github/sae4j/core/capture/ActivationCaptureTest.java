@@ -133,6 +133,8 @@ class ActivationCaptureTest {
                 "blocks.2.hook_resid_post");
         assertThat(manifest.at("/progress/rows_stored").asLong()).isEqualTo(expectedRows);
         assertThat(manifest.at("/settings/model/sha256").asText()).isEqualTo("abc123");
+        assertThat(manifest.at("/datasets/1/rows").asLong()).isEqualTo(expectedRows);
+        assertThat(manifest.at("/datasets/1/mean").size()).isEqualTo(FakeLanguageModel.D_MODEL);
         try (ActivationDataset d = ActivationDataset.open(ActivationCapture.datasetDirectory(out, POST))) {
             assertThat(d.shards().size()).isGreaterThan(3);
             assertThat(d.statistics().count()).isEqualTo(expectedRows);
@@ -187,6 +189,38 @@ class ActivationCaptureTest {
         JsonNode m1 = new ObjectMapper().readTree(whole.resolve("capture.json").toFile());
         JsonNode m2 = new ObjectMapper().readTree(out.resolve("capture.json").toFile());
         assertThat(m2.get("progress")).isEqualTo(m1.get("progress"));
+    }
+
+    @Test
+    void aShardThatCannotBeWrittenStopsTheCaptureWithCommittedShardsKeptAndARerunFinishesIt() throws IOException {
+        List<Sentence> sentences = corpus();
+        Path whole = tmp.resolve("whole");
+        ActivationCapture.run(request(new FakeLanguageModel(), sentences, options(), whole), CaptureListener.NONE);
+
+        // Like a full disk: the writer cannot create the file of its fourth shard.
+        Path out = tmp.resolve("out");
+        Path blocker = ActivationCapture.datasetDirectory(out, POST).resolve("shard-000003.arrow.tmp");
+        FakeLanguageModel model = new FakeLanguageModel();
+        model.sabotageAt = 2;
+        model.sabotage = () -> {
+            try {
+                Files.createDirectories(blocker.resolve("in-the-way"));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        assertThatThrownBy(() -> ActivationCapture.run(request(model, sentences, options(), out), CaptureListener.NONE))
+                .hasMessageContaining("writing activation shards failed").hasMessageContaining("run the same capture again");
+        try (Stream<Path> files = Files.list(ActivationCapture.datasetDirectory(out, POST))) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".arrow")))
+                    .containsExactlyInAnyOrder("shard-000000.arrow", "shard-000001.arrow", "shard-000002.arrow");
+        }
+        io.github.sae4j.core.io.AtomicFiles.deleteRecursively(blocker);
+        ActivationCapture.run(request(new FakeLanguageModel(), sentences, options(), out), CaptureListener.NONE);
+        for (HookPoint hook : List.of(MID, POST)) {
+            assertThat(rows(ActivationCapture.datasetDirectory(out, hook))).usingRecursiveFieldByFieldElementComparator()
+                    .isEqualTo(rows(ActivationCapture.datasetDirectory(whole, hook)));
+        }
     }
 
     @Test

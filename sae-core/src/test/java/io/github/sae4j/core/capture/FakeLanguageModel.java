@@ -27,6 +27,9 @@ final class FakeLanguageModel implements LanguageModel {
 
     int forwards;
     int failAfterForwards = Integer.MAX_VALUE;
+    /** Runs before the given forward (1-based), to break things around the capture at a chosen moment. */
+    int sabotageAt = -1;
+    Runnable sabotage = () -> { };
     long tokensSeen;
 
     static float value(int token, int position, HookPoint hook, int j) {
@@ -91,6 +94,9 @@ final class FakeLanguageModel implements LanguageModel {
     public void forward(List<int[]> sequences, List<ResidualHook> hooks, LogitsConsumer logits) {
         if (++forwards > failAfterForwards) {
             throw new IllegalStateException("simulated crash in forward " + forwards);
+        }
+        if (forwards == sabotageAt) {
+            sabotage.run();
         }
         for (ResidualHook hook : hooks) {
             for (int s = 0; s < sequences.size(); s++) {
