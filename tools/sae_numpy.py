@@ -30,9 +30,13 @@ def load_safetensors(path):
     return tensors, meta
 
 
+def shift(cfg):
+    return np.asarray(cfg.get("input_shift", 0.0), dtype=np.float32)
+
+
 def encode(t, cfg, x):
     s = cfg.get("input_scale", 1.0)
-    pre = (x * s - t["b_dec"]) @ t["W_enc"] + t["b_enc"]
+    pre = ((x - shift(cfg)) * s - t["b_dec"]) @ t["W_enc"] + t["b_enc"]
     if cfg["architecture"] == "topk":
         k = cfg["settings"]["k"]
         keep = np.argpartition(-pre, k - 1, axis=1)[:, :k]
@@ -45,7 +49,7 @@ def encode(t, cfg, x):
 
 
 def decode(t, cfg, z):
-    return (z @ t["W_dec"] + t["b_dec"]) / cfg.get("input_scale", 1.0)
+    return (z @ t["W_dec"] + t["b_dec"]) / cfg.get("input_scale", 1.0) + shift(cfg)
 
 
 def main():
