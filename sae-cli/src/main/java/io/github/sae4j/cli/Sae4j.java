@@ -9,7 +9,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code sae4j} command. */
-@Command(name = "sae4j", mixinStandardHelpOptions = true, versionProvider = Sae4j.Version.class,
+@Command(name = "sae4j", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = Sae4j.Version.class,
         description = "Sparse autoencoders for interpreting language models.",
         subcommands = {SentencesCommand.class, CaptureCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class, ChatCommand.class, InfoCommand.class, SynthCommand.class,
                 BenchCommand.class, DemoCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class})

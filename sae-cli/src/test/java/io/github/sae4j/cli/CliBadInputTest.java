@@ -143,4 +143,16 @@ class CliBadInputTest {
         assertThat(info.err()).contains("notes.txt").contains(".arrow shards");
         assertThat(CliRun.of("info", dir.resolve("missing").toString()).err()).contains("no such file");
     }
+
+    @org.junit.jupiter.api.Test
+    void everyCommandPrintsItsHelpWithoutComplainingAboutRequiredOptions() {
+        for (String command : java.util.List.of("sentences", "capture", "train", "eval", "generate", "chat", "info",
+                "synth", "bench", "demo", "plugins")) {
+            CliRun run = CliRun.of(command, "--help");
+            org.assertj.core.api.Assertions.assertThat(run.exitCode()).as(command + ": " + run).isZero();
+            org.assertj.core.api.Assertions.assertThat(run.out()).as(command).contains("Usage: sae4j " + command);
+            org.assertj.core.api.Assertions.assertThat(run.err()).as(command).doesNotContain("Missing required");
+        }
+    }
 }
+
