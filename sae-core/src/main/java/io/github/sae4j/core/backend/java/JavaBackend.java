@@ -12,18 +12,41 @@ public final class JavaBackend implements Backend {
 
     public static final String NAME = "java";
 
+    private final String name;
     private final WorkerPool pool;
     private final List<Device> devices;
+    private final AutoCloseable onClose;
 
     /** A backend computing on {@code threads} threads. */
     public JavaBackend(int threads) {
+        this.name = NAME;
         this.pool = new WorkerPool(threads);
-        this.devices = List.of(new JavaDevice(this, 0, pool));
+        this.devices = List.of(new JavaDevice(this, 0, pool, null));
+        this.onClose = null;
+    }
+
+    /**
+     * A backend named {@code name} with the pure-Java tensors and kernels, one device per entry of {@code gemms},
+     * whose dense products go to that entry (a native BLAS on the host, or one GPU each); {@code onClose} releases
+     * what they hold.
+     */
+    public JavaBackend(String name, int threads, List<DenseGemm> gemms, AutoCloseable onClose) {
+        if (gemms.isEmpty()) {
+            throw new IllegalArgumentException("a backend needs at least one device");
+        }
+        this.name = name;
+        this.pool = new WorkerPool(threads);
+        List<Device> d = new java.util.ArrayList<>();
+        for (int i = 0; i < gemms.size(); i++) {
+            d.add(new JavaDevice(this, i, pool, gemms.get(i)));
+        }
+        this.devices = List.copyOf(d);
+        this.onClose = onClose;
     }
 
     @Override
     public String name() {
-        return NAME;
+        return name;
     }
 
     @Override
@@ -39,5 +62,12 @@ public final class JavaBackend implements Backend {
     @Override
     public void close() {
         pool.close();
+        if (onClose != null) {
+            try {
+                onClose.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(name + " backend: releasing its resources failed: " + e.getMessage(), e);
+            }
+        }
     }
 }

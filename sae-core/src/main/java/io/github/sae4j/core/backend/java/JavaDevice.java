@@ -14,12 +14,19 @@ public final class JavaDevice implements Device {
     private final int index;
     private final WorkerPool pool;
     private final JavaOps ops;
+    private final DenseGemm gemm;
 
-    JavaDevice(JavaBackend backend, int index, WorkerPool pool) {
+    JavaDevice(JavaBackend backend, int index, WorkerPool pool, DenseGemm gemm) {
         this.backend = backend;
         this.index = index;
         this.pool = pool;
+        this.gemm = gemm;
         this.ops = new JavaOps(this, pool);
+    }
+
+    /** Where dense products go, or null for {@link Sgemm}. */
+    DenseGemm denseGemm() {
+        return gemm;
     }
 
     @Override
@@ -35,7 +42,8 @@ public final class JavaDevice implements Device {
     @Override
     public String description() {
         return "CPU, " + pool.threads() + " thread" + (pool.threads() == 1 ? "" : "s") + ", "
-                + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors";
+                + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors"
+                + (gemm == null ? "" : ", dense products: " + gemm.description());
     }
 
     @Override

@@ -164,7 +164,13 @@ final class JavaOps implements TensorOps {
         if (jc.rows() != m || jc.cols() != n) {
             throw new IllegalArgumentException("gemm: C must be " + m + " x " + n + ", got " + Arrays.toString(jc.shape()));
         }
-        Sgemm.gemm(pool, transA, transB, m, n, k, alpha, ja.f, 0, ja.cols(), jb.f, 0, jb.cols(), beta, jc.f, 0, jc.cols());
+        DenseGemm dense = device.denseGemm();
+        if (dense != null) {
+            dense.gemm(transA, transB, m, n, k, alpha, ja.f, 0, ja.cols(), jb.f, 0, jb.cols(), beta, jc.f, 0, jc.cols());
+        } else {
+            Sgemm.gemm(pool, transA, transB, m, n, k, alpha, ja.f, 0, ja.cols(), jb.f, 0, jb.cols(), beta, jc.f, 0,
+                    jc.cols());
+        }
     }
 
     // ------------------------------------------------------------------ elementwise
