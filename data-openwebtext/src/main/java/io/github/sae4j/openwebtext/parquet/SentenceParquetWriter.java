@@ -1,5 +1,7 @@
 package io.github.sae4j.openwebtext.parquet;
 
+import io.github.sae4j.core.parquet.HadoopFreeCodecs;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.LinkedHashMap;

@@ -13,6 +13,7 @@ import io.github.sae4j.core.store.ActivationDatasetWriter;
 import io.github.sae4j.core.store.DatasetHeader;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -122,4 +123,36 @@ class TopActivationMinerTest {
                     .hasMessageContaining("reads 7-dimensional").hasMessageContaining("holds 6-dimensional");
         }
     }
+
+    @Test
+    void examplesCarryEveryTokensActivationAndTheFilesReadBack(@TempDir Path out) throws IOException {
+        try (ActivationDataset d = ActivationDataset.open(data)) {
+            TopActivationMiner.Result r = TopActivationMiner.mine(d, sae, Aggregation.MAX, 3, 50, null, n -> { });
+            var examples = TopActivationWriter.examples(d, sae, r.top(), null);
+            var latent1 = examples.stream().filter(e -> e.latent() == 1).toList();
+            assertThat(latent1).extracting(TopActivationWriter.Example::sentenceId).containsExactly(250L, 123L, 7L);
+            var best = latent1.getFirst();
+            // sentence 250 has 5 tokens; the latent fires on the last one with 2.25
+            assertThat(best.activations()).hasSize(5);
+            assertThat(best.activations()[4]).isEqualTo(2.25f);
+            assertThat(best.score()).isEqualTo(2.25f);
+            assertThat(best.tokens()).hasSize(5).allMatch(t -> t.startsWith("#"));
+
+            TopActivationWriter.write(out, examples, r.statistics(), Map.of("sae4j.format", "test"));
+            List<org.apache.parquet.example.data.Group> rows = ParquetTestReader.read(out.resolve(
+                    TopActivationWriter.EXAMPLES_FILE));
+            assertThat(rows).hasSize(examples.size());
+            var first1 = rows.stream().filter(g -> g.getInteger("latent", 0) == 1).findFirst().orElseThrow();
+            assertThat(first1.getLong("sentence_id", 0)).isEqualTo(250L);
+            var acts = first1.getGroup("activations", 0);
+            assertThat(acts.getFieldRepetitionCount("list")).isEqualTo(5);
+            assertThat(acts.getGroup("list", 4).getFloat("element", 0)).isEqualTo(2.25f);
+            List<org.apache.parquet.example.data.Group> latents = ParquetTestReader.read(out.resolve(
+                    TopActivationWriter.LATENTS_FILE));
+            assertThat(latents).hasSize(D);
+            assertThat(latents.get(5).getBoolean("dead", 0)).isTrue();
+            assertThat(latents.get(0).getDouble("density", 0)).isEqualTo(1.0);
+        }
+    }
 }
+

@@ -1,4 +1,4 @@
-package io.github.sae4j.openwebtext.parquet;
+package io.github.sae4j.core.parquet;
 
 import com.github.luben.zstd.Zstd;
 import java.io.ByteArrayOutputStream;
