@@ -22,7 +22,7 @@ final class PluginsCommand implements Runnable {
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
         for (PluginRegistry<? extends Plugin> registry : List.of(Plugins.backends(), Plugins.architectures(),
-                Plugins.activationSources(), Plugins.languageModels(), Plugins.sentenceSources(), Plugins.metricsSinks())) {
+                Plugins.activationSources(), Plugins.languageModels(), Plugins.sentenceSources(), Plugins.labelers(), Plugins.metricsSinks())) {
             out.println(registry.kind() + "s:");
             if (registry.installed().isEmpty()) {
                 out.println("  (none installed)");

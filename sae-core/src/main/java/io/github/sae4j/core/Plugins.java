@@ -55,6 +55,10 @@ public final class Plugins {
                 + datasets.stream().map(Path::toString).toList());
     }
 
+    public static PluginRegistry<io.github.sae4j.api.label.LabelerProvider> labelers() {
+        return PluginRegistry.load(io.github.sae4j.api.label.LabelerProvider.class, "labeler");
+    }
+
     public static PluginRegistry<SentenceSourceProvider> sentenceSources() {
         return PluginRegistry.load(SentenceSourceProvider.class, "sentence source");
     }

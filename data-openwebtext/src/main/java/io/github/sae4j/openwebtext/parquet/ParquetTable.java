@@ -1,6 +1,6 @@
 package io.github.sae4j.openwebtext.parquet;
 
-import io.github.sae4j.core.parquet.HadoopFreeCodecs;
+import io.github.sae4j.core.parquet.ParquetGroups;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,16 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.HashMap;
 import org.apache.parquet.ParquetReadOptions;
-import org.apache.parquet.bytes.ByteBufferAllocator;
-import org.apache.parquet.bytes.HeapByteBufferAllocator;
-import org.apache.parquet.compression.CompressionCodecFactory;
-import org.apache.parquet.conf.ParquetConfiguration;
-import org.apache.parquet.crypto.FileDecryptionProperties;
-import org.apache.parquet.filter2.compat.FilterCompat;
-import org.apache.parquet.format.converter.ParquetMetadataConverter;
-import org.apache.parquet.hadoop.ParquetMetricsCallback;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.ColumnReader;
 import org.apache.parquet.column.impl.ColumnReadStoreImpl;
@@ -54,41 +45,8 @@ public final class ParquetTable implements AutoCloseable {
     private final MessageType schema;
     private boolean closed;
 
-    /**
-     * Read options with our codecs. parquet 1.18's {@code ParquetReadOptions.Builder} creates Hadoop's codec factory
-     * in its constructor whatever codecs it is given later, which fails without Hadoop on the class path; so the
-     * options are made with their own (package-private) constructor, with the builder's defaults, no filters and
-     * no Hadoop vectored I/O. CorpusTest reads every supported codec with Hadoop off the class path to keep this
-     * honest.
-     */
-    private static final ParquetReadOptions READ_OPTIONS = readOptions();
-
-    private static ParquetReadOptions readOptions() {
-        try {
-            var constructor = ParquetReadOptions.class.getDeclaredConstructor(boolean.class, boolean.class,
-                    boolean.class, boolean.class, boolean.class, boolean.class, boolean.class, boolean.class,
-                    boolean.class, FilterCompat.Filter.class, ParquetMetadataConverter.MetadataFilter.class,
-                    CompressionCodecFactory.class, ByteBufferAllocator.class, int.class, Map.class,
-                    FileDecryptionProperties.class, ParquetMetricsCallback.class, ParquetConfiguration.class);
-            constructor.setAccessible(true);
-            return constructor.newInstance(
-                    false, // useSignedStringMinMax
-                    true, // useStatsFilter
-                    true, // useDictionaryFilter
-                    true, // useRecordFilter
-                    true, // useColumnIndexFilter
-                    false, // usePageChecksumVerification
-                    true, // useBloomFilter
-                    false, // useOffHeapDecryptBuffer
-                    false, // useHadoopVectoredIo
-                    FilterCompat.NOOP, ParquetMetadataConverter.NO_FILTER, HadoopFreeCodecs.INSTANCE,
-                    new HeapByteBufferAllocator(), 8 << 20, new HashMap<String, String>(), null, null,
-                    new PlainParquetConfiguration());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("parquet-java's ParquetReadOptions constructor is not the one sae4j was "
-                    + "built against (parquet 1.18); use the parquet-hadoop version data-openwebtext's POM names", e);
-        }
-    }
+    /** Read options with our codecs and no Hadoop (see {@link ParquetGroups#readOptions()}). */
+    private static final ParquetReadOptions READ_OPTIONS = ParquetGroups.readOptions();
 
     private ParquetTable(Path path, ParquetFileReader reader) {
         this.path = path;

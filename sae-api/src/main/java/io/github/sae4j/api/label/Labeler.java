@@ -16,6 +16,16 @@ public interface Labeler extends AutoCloseable {
     List<LatentLabel> label(List<LatentExamples> latents, Path stateDirectory, LabelingListener listener)
             throws IOException, InterruptedException;
 
+    /** The model that writes the labels, for the record kept with each label ("" when none). */
+    default String model() {
+        return "";
+    }
+
+    /** The version of the prompt or method, kept with each label so labels from different prompts are not mixed. */
+    default String promptVersion() {
+        return "";
+    }
+
     @Override
     void close();
 }

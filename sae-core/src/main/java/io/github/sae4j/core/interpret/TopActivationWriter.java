@@ -86,17 +86,32 @@ public final class TopActivationWriter {
                     int[] positions = new int[rows];
                     int[] tokens = new int[rows];
                     shard.readBatch(b, values, sentences, positions, tokens, 0);
+                    // The wanted sentences of this batch, encoded together in one product.
+                    List<int[]> ranges = new ArrayList<>();
+                    int wantedRows = 0;
                     for (int start = 0; start < rows; ) {
                         int end = start;
                         while (end < rows && sentences[end] == sentences[start]) {
                             end++;
                         }
-                        List<float[]> entries = wanted.get(sentences[start]);
-                        if (entries != null) {
-                            out.addAll(sentenceExamples(sae, values, start, end, sentences[start],
-                                    Arrays.copyOfRange(tokens, start, end), entries, tokenizer));
+                        if (wanted.containsKey(sentences[start])) {
+                            ranges.add(new int[] {start, end, wantedRows});
+                            wantedRows += end - start;
                         }
                         start = end;
+                    }
+                    if (ranges.isEmpty()) {
+                        continue;
+                    }
+                    float[] x = new float[wantedRows * d];
+                    for (int[] range : ranges) {
+                        System.arraycopy(values, range[0] * d, x, range[2] * d, (range[1] - range[0]) * d);
+                    }
+                    Codes codes = encode(sae, x, wantedRows);
+                    for (int[] range : ranges) {
+                        long id = sentences[range[0]];
+                        out.addAll(sentenceExamples(codes, range[2], range[1] - range[0], id,
+                                Arrays.copyOfRange(tokens, range[0], range[1]), wanted.get(id), tokenizer));
                     }
                 }
             }
@@ -106,39 +121,41 @@ public final class TopActivationWriter {
         return out;
     }
 
-    private static List<Example> sentenceExamples(Sae sae, float[] values, int start, int end, long sentence,
-                                                  int[] tokens, List<float[]> entries, Tokenizer tokenizer) {
-        int d = sae.spec().dIn();
-        int n = end - start;
-        float[] x = Arrays.copyOfRange(values, start * d, end * d);
-        sae.spec().normalize(x, 0, n);
+    /** A batch's codes on the host: sparse (k per row) or dense (every latent per row). */
+    private record Codes(int[] indices, float[] values, int width, boolean dense) {
+    }
+
+    private static Codes encode(Sae sae, float[] x, int rows) {
+        sae.spec().normalize(x, 0, rows);
+        try (Tensor t = sae.device().upload(x, rows, sae.spec().dIn()); LatentCodes codes = sae.encode(t)) {
+            return switch (codes) {
+                case LatentCodes.Sparse s -> new Codes(s.indices().toIntArray(), s.values().toFloatArray(),
+                        s.values().cols(), false);
+                case LatentCodes.Dense dense -> new Codes(null, dense.activations().toFloatArray(),
+                        dense.activations().cols(), true);
+            };
+        }
+    }
+
+    private static List<Example> sentenceExamples(Codes codes, int firstRow, int n, long sentence, int[] tokens,
+                                                  List<float[]> entries, Tokenizer tokenizer) {
         Map<Integer, float[]> perLatent = new HashMap<>();
         for (float[] e : entries) {
             perLatent.put((int) e[0], new float[n]);
         }
-        try (Tensor t = sae.device().upload(x, n, d); LatentCodes codes = sae.encode(t)) {
-            switch (codes) {
-                case LatentCodes.Sparse s -> {
-                    int k = s.values().cols();
-                    float[] v = s.values().toFloatArray();
-                    int[] idx = s.indices().toIntArray();
-                    for (int r = 0; r < n; r++) {
-                        for (int j = 0; j < k; j++) {
-                            float[] acts = idx[r * k + j] < 0 ? null : perLatent.get(idx[r * k + j]);
-                            if (acts != null && v[r * k + j] > 0f) {
-                                acts[r] = v[r * k + j];
-                            }
-                        }
-                    }
-                }
-                case LatentCodes.Dense dense -> {
-                    int latents = dense.activations().cols();
-                    float[] a = dense.activations().toFloatArray();
-                    perLatent.forEach((l, acts) -> {
-                        for (int r = 0; r < n; r++) {
-                            acts[r] = Math.max(0f, a[r * latents + l]);
-                        }
-                    });
+        int w = codes.width();
+        for (int r = 0; r < n; r++) {
+            int row = firstRow + r;
+            if (codes.dense()) {
+                int rr = r;
+                perLatent.forEach((l, acts) -> acts[rr] = Math.max(0f, codes.values()[row * w + l]));
+                continue;
+            }
+            for (int j = 0; j < w; j++) {
+                int l = codes.indices()[row * w + j];
+                float[] acts = l < 0 ? null : perLatent.get(l);
+                if (acts != null && codes.values()[row * w + j] > 0f) {
+                    acts[r] = codes.values()[row * w + j];
                 }
             }
         }

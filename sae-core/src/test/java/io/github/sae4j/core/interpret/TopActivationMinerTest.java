@@ -152,6 +152,13 @@ class TopActivationMinerTest {
             assertThat(latents).hasSize(D);
             assertThat(latents.get(5).getBoolean("dead", 0)).isTrue();
             assertThat(latents.get(0).getDouble("density", 0)).isEqualTo(1.0);
+
+            var read = TopActivationReader.examples(out, l -> l == 1);
+            assertThat(read).hasSize(1);
+            assertThat(read.getFirst().examples()).extracting(io.github.sae4j.api.label.ActivatingExample::sentenceId)
+                    .containsExactly(250L, 123L, 7L);
+            assertThat(read.getFirst().examples().getFirst().activations()).containsExactly(best.activations());
+            assertThat(TopActivationReader.latents(out).get(5).dead()).isTrue();
         }
     }
 }
