@@ -37,7 +37,8 @@ final class FeatureCommand implements Callable<Integer> {
     @Option(names = "--examples", defaultValue = "10", description = "sentences shown (default ${DEFAULT-VALUE})")
     int examples;
 
-    @Option(names = "--color", description = "highlight with terminal colours (default: when writing to a terminal)")
+    @Option(names = "--color", negatable = true,
+            description = "highlight with terminal colours; --no-color marks tokens as [[token]] (default: colours on a terminal)")
     Boolean color;
 
     @Override

@@ -65,6 +65,10 @@ final class LabelCommand implements Callable<Integer> {
                 o.printf(Locale.ROOT, "  %d/%d latents%n", finished, total);
                 o.flush();
             });
+            if (Boolean.parseBoolean(options.getOrDefault("dry-run", "false"))) {
+                o.println("dry run: nothing sent and no labels written; the requests and the cost estimate are in " + state);
+                return 0;
+            }
             List<LabelStore.StoredLabel> stored = new ArrayList<>();
             long failed = 0;
             for (LatentLabel label : labels) {
