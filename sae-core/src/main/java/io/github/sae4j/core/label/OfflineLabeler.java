@@ -148,6 +148,12 @@ public final class OfflineLabeler implements Labeler {
         return List.of(labels);
     }
 
+    /** The method's version, kept with each label: distinctive unigrams and bigrams, whole-sentence words. */
+    @Override
+    public String promptVersion() {
+        return "offline-v1";
+    }
+
     @Override
     public void close() {
         // Nothing held between calls.

@@ -115,6 +115,18 @@ class TopActivationMinerTest {
     }
 
     @Test
+    void partialsOfAnotherSaeInTheStateDirectoryAreRefused(@TempDir Path state) throws IOException {
+        SaeSpec spec = new TopKArchitecture().spec(D, 8, Map.of("k", 2), 1.0, Map.of());
+        try (Sae other = new TopKArchitecture().create(spec, backend.device());
+             ActivationDataset d = ActivationDataset.open(data)) {
+            other.initialize(1, null);
+            TopActivationMiner.mine(d, sae, Aggregation.MAX, 3, 50, state, n -> { });
+            assertThatThrownBy(() -> TopActivationMiner.mine(d, other, Aggregation.MAX, 3, 50, state, n -> { }))
+                    .hasMessageContaining("from another SAE").hasMessageContaining(state.toString());
+        }
+    }
+
+    @Test
     void anSaeForOtherActivationsIsRefused() throws IOException {
         SaeSpec spec = new TopKArchitecture().spec(D + 1, 8, Map.of("k", 2), 1.0, Map.of());
         try (Sae other = new TopKArchitecture().create(spec, backend.device());
