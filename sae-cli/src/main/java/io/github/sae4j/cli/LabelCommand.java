@@ -76,6 +76,15 @@ final class LabelCommand implements Callable<Integer> {
                 failed += label.succeeded() ? 0 : 1;
             }
             LabelStore.write(dir, stored);
+            // A labeler that calls a paid API leaves its token usage and cost beside its state (claude: usage.json).
+            Path usage = state.resolve("usage.json");
+            if (java.nio.file.Files.isRegularFile(usage)) {
+                var u = new com.fasterxml.jackson.databind.ObjectMapper().readTree(usage.toFile());
+                o.printf(Locale.ROOT, "usage: %,d input + %,d output tokens, about $%.4f (details: %s)%n",
+                        u.path("inputTokens").asLong() + u.path("cacheCreationInputTokens").asLong()
+                                + u.path("cacheReadInputTokens").asLong(), u.path("outputTokens").asLong(),
+                        u.path("costUsd").asDouble(), usage);
+            }
             o.printf(Locale.ROOT, "%d labels (%d failed) in %.1f s; wrote %s and %s%n", labels.size(), failed,
                     (System.nanoTime() - start) / 1e9, dir.resolve(LabelStore.JSONL), dir.resolve(LabelStore.PARQUET));
             return 0;
