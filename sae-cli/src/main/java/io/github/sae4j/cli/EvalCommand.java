@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", sortOptions = false, description = {
         "Measure an SAE's reconstructions on activations: FVU/FVE, normalized MSE, MSE, L0, dead fraction,",
         "L2 ratio and cosine (definitions in docs/metrics.md). By default on the validation split the SAE was",
-        "trained without. With synthetic data, also the fraction of ground-truth features recovered."})
+        "trained without. With synthetic data, also the fraction of ground-truth features recovered.",
+        "With --sentences: splice the SAE into the model's residual stream at its hook instead and measure CE loss",
+        "recovered, delta LM loss, KL to the clean model and the random-error control (KL_sae / KL_random)."})
 final class EvalCommand implements Callable<Integer> {
 
     @Spec
@@ -42,8 +44,25 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--sae", required = true, description = "SAE directory (sae.safetensors + cfg.json)")
     Path sae;
 
-    @Option(names = "--data", required = true, description = "activation shards")
+    @Option(names = "--data", description = "activation shards (reconstruction metrics)")
     Path data;
+
+    @Option(names = "--sentences", paramLabel = "PATH",
+            description = "held-out sentences (sentences .parquet or a corpus): evaluate with the SAE spliced into the model")
+    Path sentences;
+
+    @Option(names = "--hook", description = "where to splice (default: the hook point in the SAE's cfg.json)")
+    String hook;
+
+    @Option(names = "--max-sentences", defaultValue = "256", description = "sentences to score with --sentences (default ${DEFAULT-VALUE})")
+    int maxSentences;
+
+    @Option(names = "--random-draws", defaultValue = "3", description = "random-error draws per token (default ${DEFAULT-VALUE})")
+    int randomDraws;
+
+    @Option(names = "--model", paramLabel = "DIR|FILE.gguf",
+            description = "the model for --sentences (default: the embedded tiny Llama 3)")
+    Path model;
 
     @Option(names = "--split", defaultValue = "validation", description = "validation, train or all (default ${DEFAULT-VALUE})")
     String split;
@@ -70,6 +89,13 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (sentences != null) {
+            return spliced(out);
+        }
+        if (data == null) {
+            throw new IllegalArgumentException("give --data (activations: reconstruction metrics) or --sentences "
+                    + "(the SAE spliced into the model)");
+        }
         ActivationSplit which = switch (split.toLowerCase(Locale.ROOT)) {
             case "validation", "val" -> ActivationSplit.VALIDATION;
             case "train" -> ActivationSplit.TRAIN;
@@ -126,6 +152,86 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private int spliced(PrintWriter out) throws Exception {
+        SaeSpec saeSpec = SaeCheckpoint.readSpec(sae);
+        String at = hook != null ? hook : saeSpec.metadata().get("hook_point");
+        if (at == null || at.isEmpty()) {
+            throw new IllegalArgumentException("the SAE's cfg.json names no hook point; pass --hook blocks.L.hook_...");
+        }
+        io.github.sae4j.api.model.HookPoint point = io.github.sae4j.api.model.HookPoint.parse(at);
+        ModelOptions modelOptions = new ModelOptions();
+        modelOptions.model = model;
+        modelOptions.backend = backend;
+        modelOptions.modelOptions = new LinkedHashMap<>(backendOptions);
+        try (io.github.sae4j.api.model.LanguageModel model = modelOptions.open();
+             io.github.sae4j.api.text.SentenceSource source = Plugins.openSentences(sentences, Map.of());
+             Backend b = Plugins.openBackend(backend, backendOptions);
+             Sae s = SaeCheckpoint.load(sae, b.devices().getFirst(), Plugins.architectures())) {
+            java.util.List<int[]> seqs = new java.util.ArrayList<>();
+            int cut = 0;
+            int context = Math.min(model.info().maxContext(), 192);
+            for (var it = source.iterator(); it.hasNext() && seqs.size() < maxSentences; ) {
+                String text = it.next().text();
+                if (text.isBlank()) {
+                    continue;
+                }
+                int[] ids = model.tokenizer().encode(text, false);
+                if (ids.length > context) {
+                    ids = java.util.Arrays.copyOf(ids, context);
+                    cut++;
+                }
+                seqs.add(ids);
+            }
+            out.printf(Locale.ROOT, "splicing %s into %s at %s over %d sentences (no BOS; %d cut to %d tokens)%n", sae,
+                    model.info().name(), point, seqs.size(), cut, context);
+            out.flush();
+            long start = System.nanoTime();
+            io.github.sae4j.core.eval.SplicedEvaluator.Result r = io.github.sae4j.core.eval.SplicedEvaluator.evaluate(
+                    model, s, point, seqs, new io.github.sae4j.core.eval.SplicedEvaluator.Options(2048, randomDraws, 0));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            out.printf(Locale.ROOT, "with the model, on %d scored tokens (%.1f s):%n", r.tokens(), seconds);
+            out.printf(Locale.ROOT, "  %-34s %.4f%n", "CE clean", r.ceClean());
+            out.printf(Locale.ROOT, "  %-34s %.4f%n", "CE with the SAE spliced in", r.ceSae());
+            out.printf(Locale.ROOT, "  %-34s %.4f%n", "CE zero-ablated", r.ceZero());
+            out.printf(Locale.ROOT, "  %-34s %.4f%n", "CE mean-ablated", r.ceMean());
+            out.printf(Locale.ROOT, "  %-34s %.4f   <- 1 is perfect, 0 is no better than zeros%n", "CE loss recovered",
+                    r.lossRecovered());
+            out.printf(Locale.ROOT, "  %-34s %.4f%n", "delta LM loss (CE_sae - CE_clean)", r.deltaLoss());
+            out.printf(Locale.ROOT, "  %-34s %.5f%n", "KL(clean || SAE)", r.klSae());
+            out.printf(Locale.ROOT, "  %-34s %.5f%n", "KL(clean || random error, same norm)", r.klRandom());
+            out.printf(Locale.ROOT, "  %-34s %.3f  (95%% CI %.3f-%.3f over sentences)%n", "KL_sae / KL_random",
+                    r.klRatio(), r.klRatioLow(), r.klRatioHigh());
+            print(out, r.reconstruction());
+            if (json != null) {
+                Map<String, Object> report = new LinkedHashMap<>();
+                report.put("sae", sae.toString());
+                report.put("model", model.info().name());
+                report.put("hook_point", point.toString());
+                report.put("sentences", sentences.toString());
+                report.put("scored_tokens", r.tokens());
+                report.put("ce_clean", r.ceClean());
+                report.put("ce_sae", r.ceSae());
+                report.put("ce_zero", r.ceZero());
+                report.put("ce_mean", r.ceMean());
+                report.put("ce_loss_recovered", r.lossRecovered());
+                report.put("delta_lm_loss", r.deltaLoss());
+                report.put("kl_sae", r.klSae());
+                report.put("kl_random", r.klRandom());
+                report.put("kl_ratio", r.klRatio());
+                report.put("kl_ratio_ci95", java.util.List.of(r.klRatioLow(), r.klRatioHigh()));
+                report.put("ce_diff_histogram", Map.of("low", io.github.sae4j.core.eval.SplicedEvaluator.HISTOGRAM_LOW,
+                        "bin", io.github.sae4j.core.eval.SplicedEvaluator.HISTOGRAM_BIN, "counts", r.ceDiffHistogram()));
+                report.put("worst_sentences", r.worstSentences());
+                report.put("worst_mean_ce_increase", r.worstIncrease());
+                report.putAll(r.reconstruction().asMap());
+                ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                AtomicFiles.writeString(json, mapper.writeValueAsString(report));
+                out.println("wrote " + json);
+            }
+            return 0;
+        }
     }
 
     static void print(PrintWriter out, ReconstructionMetrics.Result r) {
