@@ -60,6 +60,14 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--random-draws", defaultValue = "3", description = "random-error draws per token (default ${DEFAULT-VALUE})")
     int randomDraws;
 
+    @Option(names = "--ablation-points", defaultValue = "8",
+            description = "points of the k-lowest ablation curve with --sentences, 0 for none (default ${DEFAULT-VALUE})")
+    int ablationPoints;
+
+    @Option(names = "--target-l0", description = "with --sentences: drop the most frequent latents until the mean L0 is "
+            + "at most this, and report the loss recovered (default: half of k for TopK SAEs)")
+    Double targetL0;
+
     @Option(names = "--model", paramLabel = "DIR|FILE.gguf",
             description = "the model for --sentences (default: the embedded tiny Llama 3)")
     Path model;
@@ -204,8 +212,29 @@ final class EvalCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  %-34s %.3f  (95%% CI %.3f-%.3f over sentences)%n", "KL_sae / KL_random",
                     r.klRatio(), r.klRatioLow(), r.klRatioHigh());
             print(out, r.reconstruction());
+            double target = targetL0 != null ? targetL0 : s.spec().settings().containsKey("k")
+                    ? s.spec().intSetting("k") / 2.0 : 0;
+            io.github.sae4j.core.eval.SplicedEvaluator.Ablations ab = null;
+            if (ablationPoints > 0 || target > 0) {
+                ab = io.github.sae4j.core.eval.SplicedEvaluator.ablations(model, s, point, seqs,
+                        new io.github.sae4j.core.eval.SplicedEvaluator.Options(2048, randomDraws, 0, ablationPoints,
+                                target), r.ceClean(), r.ceZero());
+                out.println("k-lowest ablation (per token, drop the j lowest-activating active latents):");
+                for (int i = 0; i < ab.dropped().length; i++) {
+                    out.printf(Locale.ROOT, "  j = %3d   CE %.4f   MSE %.6g%n", ab.dropped()[i], ab.ce()[i], ab.mse()[i]);
+                }
+                if (ab.frequentDropped() > 0) {
+                    out.printf(Locale.ROOT, "without the %d most frequent latents (L0 %.2f): CE loss recovered %.4f%n",
+                            ab.frequentDropped(), ab.frequentL0(), ab.frequentLossRecovered());
+                }
+            }
             if (json != null) {
                 Map<String, Object> report = new LinkedHashMap<>();
+                if (ab != null) {
+                    report.put("k_lowest_ablation", Map.of("dropped", ab.dropped(), "ce", ab.ce(), "mse", ab.mse()));
+                    report.put("frequent_ablation", Map.of("dropped_latents", ab.frequentDropped(), "l0", ab.frequentL0(),
+                            "ce_loss_recovered", ab.frequentLossRecovered()));
+                }
                 report.put("sae", sae.toString());
                 report.put("model", model.info().name());
                 report.put("hook_point", point.toString());

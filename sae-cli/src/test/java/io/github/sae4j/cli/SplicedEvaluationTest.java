@@ -79,6 +79,29 @@ class SplicedEvaluationTest {
     }
 
     @Test
+    void droppingTheLowestLatentsCostsMoreTheMoreAreDroppedAndFrequentOnesCanBeRemovedToATargetL0() {
+        int d = model.info().dModel();
+        try (Sae sae = identity(d)) {
+            SplicedEvaluator.Result r = SplicedEvaluator.evaluate(model, sae, HOOK, sentences,
+                    new SplicedEvaluator.Options(64, 1, 1));
+            SplicedEvaluator.Ablations ab = SplicedEvaluator.ablations(model, sae, HOOK, sentences,
+                    new SplicedEvaluator.Options(64, 1, 1, 4, d / 2.0), r.ceClean(), r.ceZero());
+            assertThat(ab.dropped()).hasSize(4).startsWith(1);
+            // Each row has d positive slots of its 2d (one of x+ / x- per dimension): past d, nothing is left to drop.
+            for (int i = 1; i < 4; i++) {
+                assertThat(ab.mse()[i]).as("MSE after dropping %d", ab.dropped()[i])
+                        .isGreaterThanOrEqualTo(ab.mse()[i - 1]);
+            }
+            assertThat(ab.mse()[1]).isGreaterThan(ab.mse()[0]);
+            assertThat(ab.mse()[0]).isGreaterThan(0.0);
+            // Every token has d active latents (one of x+ / x- per dimension); half of them must go.
+            assertThat(ab.frequentDropped()).isGreaterThan(0);
+            assertThat(ab.frequentL0()).isLessThanOrEqualTo(d / 2.0);
+            assertThat(ab.frequentLossRecovered()).isLessThan(1.0);
+        }
+    }
+
+    @Test
     void aZeroSaeRecoversNothing() {
         int d = model.info().dModel();
         SaeSpec spec = new TopKArchitecture().spec(d, 32, Map.of("k", 4), 1.0, Map.of());

@@ -60,16 +60,40 @@ public final class SplicedEvaluator {
     }
 
     /** How the run goes: tokens per forward, random draws for the control, the seed. */
-    public record Options(int batchTokens, int randomDraws, long seed) {
+    /**
+     * @param ablationPoints how many points of the k-lowest ablation curve (0: none): j lowest-activating active
+     *                       latents dropped per token, for j spread evenly over 1..k-1
+     * @param targetL0       drop the most frequent latents until the mean L0 is at most this (0: no such run)
+     */
+    public record Options(int batchTokens, int randomDraws, long seed, int ablationPoints, double targetL0) {
         public Options {
-            if (batchTokens < 1 || randomDraws < 1) {
-                throw new IllegalArgumentException("batch tokens and random draws must be >= 1");
+            if (batchTokens < 1 || randomDraws < 1 || ablationPoints < 0 || targetL0 < 0) {
+                throw new IllegalArgumentException("batch tokens and random draws must be >= 1, ablation points and "
+                        + "the target L0 >= 0");
             }
+        }
+
+        public Options(int batchTokens, int randomDraws, long seed) {
+            this(batchTokens, randomDraws, seed, 0, 0);
         }
 
         public static Options defaults() {
             return new Options(2048, 3, 0);
         }
+    }
+
+    /**
+     * The ablation studies.
+     *
+     * @param dropped       j, the lowest-activating active latents dropped per token, for each curve point
+     * @param ce            CE with the SAE spliced in and those latents dropped
+     * @param mse           mean squared error per element of the reconstruction (raw units)
+     * @param frequentDropped how many of the most frequent latents were dropped to reach the target L0 (0 if none)
+     * @param frequentL0    the mean L0 after dropping them
+     * @param frequentLossRecovered CE loss recovered without them
+     */
+    public record Ablations(int[] dropped, double[] ce, double[] mse, int frequentDropped, double frequentL0,
+                            double frequentLossRecovered) {
     }
 
     public static final double HISTOGRAM_LOW = -2;
@@ -148,6 +172,214 @@ public final class SplicedEvaluator {
                 }
             }
             return acc.result(recon.result(), options.seed());
+        }
+    }
+
+    /**
+     * The ablation studies on a sparse (TopK-style) SAE: the k-lowest curve and, with a target L0, dropping the most
+     * frequent latents. {@code ceClean} and {@code ceZero} come from {@link #evaluate} on the same sentences.
+     */
+    public static Ablations ablations(LanguageModel model, Sae sae, HookPoint hook, List<int[]> sequences,
+                                      Options options, double ceClean, double ceZero) {
+        int d = model.info().dModel();
+        int latents = sae.spec().dSae();
+        List<List<Integer>> batches = batches(sequences, options.batchTokens());
+        // Pass 1: how often each latent fires, for the frequent-latent ablation.
+        long[] firing = new long[latents];
+        long tokens = 0;
+        int k = 0;
+        for (List<Integer> batch : batches) {
+            for (float[][] codes : encodeBatch(model, sae, hook, sequences, batch, d)) {
+                k = codes[0].length == 0 ? k : Math.max(k, (int) codes[2][0]);
+                int width = (int) codes[2][0];
+                for (int r = 0; r < codes[0].length / width; r++) {
+                    tokens++;
+                    for (int j = 0; j < width; j++) {
+                        int l = (int) codes[1][r * width + j];
+                        if (l >= 0 && codes[0][r * width + j] > 0f) {
+                            firing[l]++;
+                        }
+                    }
+                }
+            }
+        }
+        boolean[] frequent = new boolean[latents];
+        int frequentDropped = 0;
+        double l0 = 0;
+        for (long f : firing) {
+            l0 += f;
+        }
+        l0 /= Math.max(1, tokens);
+        if (options.targetL0() > 0) {
+            Integer[] order = new Integer[latents];
+            for (int i = 0; i < latents; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Long.compare(firing[b], firing[a]) != 0 ? Long.compare(firing[b], firing[a])
+                    : Integer.compare(a, b));
+            double total = l0 * tokens;
+            while (frequentDropped < latents && total / Math.max(1, tokens) > options.targetL0()) {
+                total -= firing[order[frequentDropped]];
+                frequent[order[frequentDropped++]] = true;
+            }
+            l0 = total / Math.max(1, tokens);
+        }
+        int points = Math.min(options.ablationPoints(), Math.max(0, k - 1));
+        int[] dropped = new int[points];
+        for (int p = 0; p < points; p++) {
+            dropped[p] = points == 1 ? 1 : 1 + (int) Math.round((double) p * (k - 2) / (points - 1));
+        }
+        double[] ceSum = new double[points];
+        double[] seSum = new double[points];
+        double frequentCe = 0;
+        long scored = 0;
+        long rows = 0;
+        for (List<Integer> batch : batches) {
+            List<int[]> seqs = new ArrayList<>();
+            for (int i : batch) {
+                seqs.add(sequences.get(i));
+            }
+            List<float[][]> codes = encodeBatch(model, sae, hook, sequences, batch, d);
+            float[][] x = captureRows(model, hook, seqs);
+            int positions = 0;
+            int[] offset = new int[seqs.size()];
+            for (int s = 0; s < seqs.size(); s++) {
+                offset[s] = positions;
+                positions += seqs.get(s).length - 1;
+            }
+            scored += positions;
+            for (float[] xs : x) {
+                rows += xs.length / d;
+            }
+            for (int p = 0; p < points; p++) {
+                int j = dropped[p];
+                float[][] xHat = new float[seqs.size()][];
+                for (int s = 0; s < seqs.size(); s++) {
+                    xHat[s] = decodeWithout(sae, codes.get(s), d, (row, width, vals, idx) -> dropLowest(vals, row, width, j));
+                    for (int e = 0; e < xHat[s].length; e++) {
+                        double diff = x[s][e] - xHat[s][e];
+                        seSum[p] += diff * diff;
+                    }
+                }
+                double[] ce = new double[positions];
+                run(model, hook, seqs, s -> xHat[s], null, offset, model.info().vocabSize(), ce, null);
+                for (double c : ce) {
+                    ceSum[p] += c;
+                }
+            }
+            if (frequentDropped > 0) {
+                float[][] xHat = new float[seqs.size()][];
+                for (int s = 0; s < seqs.size(); s++) {
+                    xHat[s] = decodeWithout(sae, codes.get(s), d, (row, width, vals, idx) -> {
+                        for (int jj = 0; jj < width; jj++) {
+                            int l = (int) idx[row * width + jj];
+                            if (l >= 0 && frequent[l]) {
+                                vals[row * width + jj] = 0f;
+                            }
+                        }
+                    });
+                }
+                double[] ce = new double[positions];
+                run(model, hook, seqs, s -> xHat[s], null, offset, model.info().vocabSize(), ce, null);
+                for (double c : ce) {
+                    frequentCe += c;
+                }
+            }
+        }
+        double[] ce = new double[points];
+        double[] mse = new double[points];
+        for (int p = 0; p < points; p++) {
+            ce[p] = ceSum[p] / scored;
+            mse[p] = seSum[p] / ((double) rows * d);
+        }
+        double frequentRecovered = frequentDropped == 0 ? Double.NaN
+                : (ceZero - frequentCe / scored) / (ceZero - ceClean);
+        return new Ablations(dropped, ce, mse, frequentDropped, l0, frequentRecovered);
+    }
+
+    private interface CodeEdit {
+        void edit(int row, int width, float[] values, float[] indices);
+    }
+
+    /** Sets the {@code j} smallest positive values of a row to zero. */
+    private static void dropLowest(float[] values, int row, int width, int j) {
+        for (int n = 0; n < j; n++) {
+            int at = -1;
+            for (int c = 0; c < width; c++) {
+                float v = values[row * width + c];
+                if (v > 0f && (at < 0 || v < values[row * width + at])) {
+                    at = c;
+                }
+            }
+            if (at < 0) {
+                return;
+            }
+            values[row * width + at] = 0f;
+        }
+    }
+
+    /** The residual rows of each sequence at the hook (a forward that stops at the hook). */
+    private static float[][] captureRows(LanguageModel model, HookPoint hook, List<int[]> seqs) {
+        float[][] residual = new float[seqs.size()][];
+        model.forward(seqs, List.of(hookOf(hook, (slice, rows) -> residual[slice.sequence()] = rows)), null);
+        return residual;
+    }
+
+    /**
+     * Each sequence's sparse codes on the host as {values, indices (as floats), {width}}.
+     *
+     * @throws IllegalArgumentException for an SAE with dense codes
+     */
+    private static List<float[][]> encodeBatch(LanguageModel model, Sae sae, HookPoint hook, List<int[]> sequences,
+                                               List<Integer> batch, int d) {
+        List<int[]> seqs = new ArrayList<>();
+        for (int i : batch) {
+            seqs.add(sequences.get(i));
+        }
+        float[][] residual = captureRows(model, hook, seqs);
+        List<float[][]> out = new ArrayList<>();
+        for (float[] rows : residual) {
+            int n = rows.length / d;
+            float[] x = rows.clone();
+            sae.spec().normalize(x, 0, n);
+            try (Tensor t = sae.device().upload(x, n, d); LatentCodes codes = sae.encode(t)) {
+                if (!(codes instanceof LatentCodes.Sparse sparse)) {
+                    throw new IllegalArgumentException("the ablation studies need an SAE with sparse (TopK) codes; "
+                            + sae.spec().architecture() + " encodes densely");
+                }
+                int width = sparse.values().cols();
+                int[] idx = sparse.indices().toIntArray();
+                float[] idxF = new float[idx.length];
+                for (int i = 0; i < idx.length; i++) {
+                    idxF[i] = idx[i];
+                }
+                out.add(new float[][] {sparse.values().toFloatArray(), idxF, {width}});
+            }
+        }
+        return out;
+    }
+
+    /** Decodes edited sparse codes back to raw units. */
+    private static float[] decodeWithout(Sae sae, float[][] codes, int d, CodeEdit edit) {
+        int width = (int) codes[2][0];
+        float[] values = codes[0].clone();
+        int n = values.length / width;
+        for (int r = 0; r < n; r++) {
+            edit.edit(r, width, values, codes[1]);
+        }
+        int[] idx = new int[codes[1].length];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = (int) codes[1][i];
+        }
+        Device device = sae.device();
+        try (Tensor v = device.upload(values, n, width);
+             Tensor ix = device.allocate(io.github.sae4j.api.backend.DType.I32, n, width);
+             Tensor out = device.allocate(io.github.sae4j.api.backend.DType.F32, n, d)) {
+            ix.copyFrom(idx);
+            sae.decode(new LatentCodes.Sparse(v, ix), out);
+            float[] xHat = out.toFloatArray();
+            sae.spec().denormalize(xHat, 0, n);
+            return xHat;
         }
     }
 
