@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,8 +42,16 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--sae", required = true, description = "SAE directory (sae.safetensors + cfg.json)")
-    Path sae;
+    @Option(names = "--sae", required = true,
+            description = "SAE directory (sae.safetensors + cfg.json); repeatable with --sentences, to compare SAEs")
+    List<Path> saes;
+
+    /** The SAE being evaluated. */
+    private Path sae;
+
+    @Option(names = "--report", paramLabel = "FILE.html",
+            description = "with --sentences: an HTML report with plots, every SAE side by side (readable offline)")
+    Path htmlReport;
 
     @Option(names = "--data", description = "activation shards (reconstruction metrics)")
     Path data;
@@ -98,8 +107,32 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (sentences != null) {
-            return spliced(out);
+            List<Map<String, Object>> reports = new java.util.ArrayList<>();
+            for (Path p : saes) {
+                sae = p;
+                reports.add(spliced(out));
+            }
+            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            if (json != null) {
+                AtomicFiles.writeString(json, mapper.writeValueAsString(reports.size() == 1 ? reports.getFirst()
+                        : reports));
+                out.println("wrote " + json);
+            }
+            if (htmlReport != null) {
+                List<com.fasterxml.jackson.databind.JsonNode> nodes = new java.util.ArrayList<>();
+                for (Map<String, Object> r : reports) {
+                    nodes.add(mapper.valueToTree(r));
+                }
+                io.github.sae4j.core.eval.report.EvalReport.write(htmlReport, nodes);
+                out.println("wrote " + htmlReport);
+            }
+            return 0;
         }
+        if (saes.size() != 1) {
+            throw new IllegalArgumentException("several --sae are compared with --sentences; the reconstruction "
+                    + "metrics on --data take one");
+        }
+        sae = saes.getFirst();
         if (data == null) {
             throw new IllegalArgumentException("give --data (activations: reconstruction metrics) or --sentences "
                     + "(the SAE spliced into the model)");
@@ -162,7 +195,7 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int spliced(PrintWriter out) throws Exception {
+    private Map<String, Object> spliced(PrintWriter out) throws Exception {
         SaeSpec saeSpec = SaeCheckpoint.readSpec(sae);
         String at = hook != null ? hook : saeSpec.metadata().get("hook_point");
         if (at == null || at.isEmpty()) {
@@ -228,7 +261,7 @@ final class EvalCommand implements Callable<Integer> {
                             ab.frequentDropped(), ab.frequentL0(), ab.frequentLossRecovered());
                 }
             }
-            if (json != null) {
+            {
                 Map<String, Object> report = new LinkedHashMap<>();
                 if (ab != null) {
                     report.put("k_lowest_ablation", Map.of("dropped", ab.dropped(), "ce", ab.ce(), "mse", ab.mse()));
@@ -255,11 +288,8 @@ final class EvalCommand implements Callable<Integer> {
                 report.put("worst_sentences", r.worstSentences());
                 report.put("worst_mean_ce_increase", r.worstIncrease());
                 report.putAll(r.reconstruction().asMap());
-                ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                AtomicFiles.writeString(json, mapper.writeValueAsString(report));
-                out.println("wrote " + json);
+                return report;
             }
-            return 0;
         }
     }
 
