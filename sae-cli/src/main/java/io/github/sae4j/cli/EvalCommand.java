@@ -16,6 +16,7 @@ import io.github.sae4j.core.checkpoint.SaeCheckpoint;
 import io.github.sae4j.core.eval.ReconstructionEvaluator;
 import io.github.sae4j.core.io.AtomicFiles;
 import io.github.sae4j.core.metrics.ReconstructionMetrics;
+import io.github.sae4j.core.residual.ResidualActivationSource;
 import io.github.sae4j.core.synth.GroundTruth;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -103,6 +104,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "also write the metrics to this JSON file")
     Path json;
 
+    @Option(names = "--residual-of", paramLabel = "DIR", description = "evaluate on the residuals x - x_hat of this "
+            + "frozen SAE instead of the activations (stage 2 of a stack alone)")
+    Path residualOf;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -150,7 +155,8 @@ final class EvalCommand implements Callable<Integer> {
         double fraction = validationFraction != null ? validationFraction
                 : Double.parseDouble(saeSpec.metadata().getOrDefault("validation_fraction", "0.02"));
         try (Backend b = Plugins.openBackend(backend, backendOptions);
-             ActivationSource source = Plugins.openActivations(data)) {
+             ActivationSource source = residualOf == null ? Plugins.openActivations(data)
+                     : ResidualActivationSource.open(Plugins.openActivations(data), residualOf, b.devices().getFirst())) {
             ActivationSourceInfo info = source.info();
             if (info.dModel() != saeSpec.dIn()) {
                 throw new IllegalArgumentException("the SAE in " + sae + " reads d_in=" + saeSpec.dIn()
@@ -172,10 +178,15 @@ final class EvalCommand implements Callable<Integer> {
                 report.put("sae", sae.toString());
                 report.put("data", data.toString());
                 report.put("split", split);
+                if (residualOf != null) {
+                    report.put("residual_of", residualOf.toString());
+                }
                 report.putAll(r.asMap());
                 print(out, r);
                 Path truth = data.resolve(GroundTruth.FILE);
-                if (Files.isDirectory(data) && Files.exists(truth)) {
+                // A stack's decoder is its stages' (stage-N.W_dec); ground truth is checked on each stage alone.
+                boolean oneDecoder = model.parameters().stream().anyMatch(p -> p.name().equals("W_dec"));
+                if (oneDecoder && Files.isDirectory(data) && Files.exists(truth)) {
                     GroundTruth gt = GroundTruth.read(truth);
                     if (gt.dModel() == saeSpec.dIn()) {
                         float[] decoder = model.parameter("W_dec").value().toFloatArray();
@@ -196,6 +207,10 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> spliced(PrintWriter out) throws Exception {
+        if (residualOf != null) {
+            throw new IllegalArgumentException("--residual-of applies to --data only; to splice both stages into the "
+                    + "model, evaluate their stack (sae4j stack) with --sentences");
+        }
         SaeSpec saeSpec = SaeCheckpoint.readSpec(sae);
         String at = hook != null ? hook : saeSpec.metadata().get("hook_point");
         if (at == null || at.isEmpty()) {

@@ -133,6 +133,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress output")
     boolean quiet;
 
+    @Option(names = "--residual-of", paramLabel = "DIR", description = "train on the residuals x - x_hat of this frozen "
+            + "SAE (stage 2 of a stack; combine them with 'sae4j stack'). Recorded as residual_of in cfg.json")
+    Path residualOf;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
@@ -228,6 +232,7 @@ final class TrainCommand implements Callable<Integer> {
         if (backend != null) b.backend(backend);
         b.backendOptions(backendOptions);
         if (device != null) b.device(device);
+        if (residualOf != null) b.residualOf(residualOf.toString());
         TrainerConfig config = b.build();
         // Check the settings against the sizes before anything is written.
         arch.spec(1, config.latents(), config.settings(), 1.0, Map.of());

@@ -52,7 +52,7 @@ class CliBadInputTest {
         CliRun unknownBackend = CliRun.of(train(data, run, "--backend", "cuda"));
         assertThat(unknownBackend.err()).contains("No backend named 'cuda' is installed").contains("Installed backends: java");
         CliRun unknownArch = CliRun.of(train(data, run, "--arch", "jumprelu"));
-        assertThat(unknownArch.err()).contains("No SAE architecture named 'jumprelu'").contains("relu, topk");
+        assertThat(unknownArch.err()).contains("No SAE architecture named 'jumprelu'").contains("relu, stack, topk");
         CliRun missingData = CliRun.of(train(dir.resolve("nowhere"), run));
         assertThat(missingData.err()).contains("nowhere").contains("sae4j synth");
         assertThat(run).as("no run directory for a run that could not start").doesNotExist();

@@ -164,6 +164,9 @@ public final class SaeCheckpoint {
     public static Sae load(Path directory, Device device, PluginRegistry<SaeArchitecture> architectures) throws IOException {
         SaeSpec spec = readSpec(directory);
         SaeArchitecture architecture = architectures.get(spec.architecture());
+        if (architecture instanceof CompositeArchitecture composite) {
+            return composite.load(directory, spec, device, architectures);
+        }
         Sae sae;
         try {
             sae = architecture.create(spec, device);
@@ -180,6 +183,16 @@ public final class SaeCheckpoint {
             throw e;
         }
         return sae;
+    }
+
+    /**
+     * An architecture whose checkpoint is not one weights file but other checkpoints (a stack of SAEs in
+     * subdirectories): {@link #load} hands it the directory and it loads itself.
+     */
+    public interface CompositeArchitecture {
+        /** Loads the SAE whose cfg.json in {@code directory} describes {@code spec}. */
+        Sae load(Path directory, SaeSpec spec, Device device, PluginRegistry<SaeArchitecture> architectures)
+                throws IOException;
     }
 
     /** Copies every parameter of {@code sae} from the reader (checkpoint layout), checking shapes. */

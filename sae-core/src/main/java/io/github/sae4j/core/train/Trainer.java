@@ -27,6 +27,7 @@ import io.github.sae4j.core.checkpoint.SaeCheckpoint;
 import io.github.sae4j.core.eval.ReconstructionEvaluator;
 import io.github.sae4j.core.io.AtomicFiles;
 import io.github.sae4j.core.metrics.ReconstructionMetrics;
+import io.github.sae4j.core.residual.ResidualActivationSource;
 import io.github.sae4j.core.store.WelfordStatistics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -142,7 +143,7 @@ public final class Trainer {
         // Everything that can be wrong with the settings, the data or the plugins fails here, before a file is written.
         SaeArchitecture architecture = Plugins.architectures().get(config.architecture());
         try (Backend backend = Plugins.openBackend(config.backend(), config.backendOptions());
-             ActivationSource source = Plugins.openActivations(Path.of(config.data()))) {
+             ActivationSource source = openData(backend)) {
             Device device = backend.device(config.device());
             ActivationSourceInfo info = source.info();
             int dIn = info.dModel();
@@ -156,6 +157,7 @@ public final class Trainer {
             metadata.put("model", info.model() == null ? "" : info.model());
             metadata.put("hook_point", info.hookPoint() == null ? "" : info.hookPoint());
             metadata.put("training_data", config.data());
+            // A source of residuals already names its frozen SAE as residual_of (copied from info.metadata() above).
             metadata.put("validation_fraction", String.valueOf(config.validationFraction()));
             metadata.put("normalize", config.normalize());
             SaeSpec spec = architecture.spec(dIn, config.latents(), config.settings(), scale, metadata);
@@ -330,6 +332,22 @@ public final class Trainer {
             }
             return new Outcome(saeDir, step, tokens, lastValidation, (System.nanoTime() - startNanos) / 1e9);
         }
+    }
+
+    /** The training data: the activations, or with residual_of their residuals after that frozen SAE. */
+    private ActivationSource openData(Backend backend) throws IOException {
+        ActivationSource activations = Plugins.openActivations(Path.of(config.data()));
+        if (config.residualOf() == null) {
+            return activations;
+        }
+        Device device;
+        try {
+            device = backend.device(config.device());
+        } catch (RuntimeException e) {
+            activations.close();
+            throw e;
+        }
+        return ResidualActivationSource.open(activations, Path.of(config.residualOf()), device);
     }
 
     /** Refuses to checkpoint a poisoned SAE: a NaN in the weights would otherwise be resumed from forever. */

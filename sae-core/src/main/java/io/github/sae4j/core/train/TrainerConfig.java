@@ -1,6 +1,7 @@
 package io.github.sae4j.core.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -42,6 +43,9 @@ import java.util.Map;
  * @param backend            compute backend name
  * @param backendOptions     backend options, for example {@code {"threads": "2"}}
  * @param device             device index within the backend
+ * @param residualOf         an SAE directory, or null: train on the residuals {@code x - x_hat} of that frozen SAE
+ *                           instead of the activations (stage 2 of a {@code stack}). Left out of the JSON when null,
+ *                           so that runs started before it existed still resume
  */
 @JsonDeserialize(builder = TrainerConfig.Builder.class)
 public record TrainerConfig(
@@ -72,7 +76,8 @@ public record TrainerConfig(
         int shuffleWindowRows,
         String backend,
         Map<String, String> backendOptions,
-        int device) {
+        int device,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String residualOf) {
 
     public static final String NORMALIZE_NONE = "none";
     public static final String NORMALIZE_SCALAR = "scalar";
@@ -106,7 +111,7 @@ public record TrainerConfig(
                 .validationFraction(validationFraction).validationEvery(validationEvery)
                 .validationTokens(validationTokens).checkpointEvery(checkpointEvery).keepCheckpoints(keepCheckpoints)
                 .logEvery(logEvery).shuffleWindowRows(shuffleWindowRows).backend(backend)
-                .backendOptions(backendOptions).device(device);
+                .backendOptions(backendOptions).device(device).residualOf(residualOf);
     }
 
     @JsonIgnore
@@ -146,6 +151,8 @@ public record TrainerConfig(
         require(shuffleWindowRows >= 1, "shuffle_window_rows", shuffleWindowRows, ">= 1");
         require(backend != null && !backend.isBlank(), "backend", backend, "a backend name such as java");
         require(device >= 0, "device", device, ">= 0");
+        require(residualOf == null || !residualOf.isBlank(), "residual_of", residualOf,
+                "an SAE directory (or left out)");
         return this;
     }
 
@@ -187,6 +194,7 @@ public record TrainerConfig(
         private String backend = "java";
         private Map<String, String> backendOptions = new LinkedHashMap<>();
         private int device = 0;
+        private String residualOf;
 
         public Builder data(String v) { data = v; return this; }
         public Builder architecture(String v) { architecture = v; return this; }
@@ -218,6 +226,7 @@ public record TrainerConfig(
         public Builder backend(String v) { backend = v; return this; }
         public Builder backendOptions(Map<String, String> v) { backendOptions = new LinkedHashMap<>(v); return this; }
         public Builder device(int v) { device = v; return this; }
+        public Builder residualOf(String v) { residualOf = v; return this; }
 
         /** Applies derived defaults (warm-up: 5% of the steps, at most 1000) and validates. */
         public TrainerConfig build() {
@@ -225,7 +234,7 @@ public record TrainerConfig(
             return new TrainerConfig(data, architecture, latents, settings, batchSize, steps, learningRate, warmup,
                     lrFloor, beta1, beta2, eps, weightDecay, seed, deadTokens, auxK, auxKCoefficient, normalize,
                     validationFraction, validationEvery, validationTokens, checkpointEvery, keepCheckpoints, logEvery,
-                    shuffleWindowRows, backend, backendOptions, device).validate();
+                    shuffleWindowRows, backend, backendOptions, device, residualOf).validate();
         }
     }
 }

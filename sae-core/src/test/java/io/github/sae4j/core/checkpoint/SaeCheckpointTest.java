@@ -75,7 +75,7 @@ class SaeCheckpointTest {
         Files.writeString(out.resolve("cfg.json"), "{\"architecture\":\"jumprelu\",\"d_in\":4,\"d_sae\":8}");
         try (JavaBackend backend = new JavaBackend(1)) {
             assertThatThrownBy(() -> SaeCheckpoint.load(out, backend.device(), Plugins.architectures()))
-                    .hasMessageContaining("No SAE architecture named 'jumprelu'").hasMessageContaining("relu, topk");
+                    .hasMessageContaining("No SAE architecture named 'jumprelu'").hasMessageContaining("relu, stack, topk");
         }
         assertThat(Plugins.architectures().names()).containsAll(List.of("relu", "topk"));
     }
