@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sae4j", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         versionProvider = Sae4j.Version.class,
         description = "Sparse autoencoders for interpreting language models.",
-        subcommands = {SentencesCommand.class, CaptureCommand.class, TrainCommand.class, EvalCommand.class, TopActivationsCommand.class, LabelCommand.class, FeatureCommand.class, FinetuneDecoderCommand.class, GenerateCommand.class, ChatCommand.class, InfoCommand.class, SynthCommand.class, StackCommand.class,
+        subcommands = {SentencesCommand.class, CaptureCommand.class, TrainCommand.class, EvalCommand.class, TopActivationsCommand.class, LabelCommand.class, FeatureCommand.class, FinetuneDecoderCommand.class, SteerCommand.class, GenerateCommand.class, ChatCommand.class, InfoCommand.class, SynthCommand.class, StackCommand.class,
                 BenchCommand.class, DemoCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class})
 public final class Sae4j implements Runnable {
 

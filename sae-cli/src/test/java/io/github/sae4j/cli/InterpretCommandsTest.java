@@ -83,6 +83,21 @@ class InterpretCommandsTest {
     }
 
     @Test
+    void steeringShowsBothContinuationsAndRefusesUnknownFeatures() {
+        CliRun zero = CliRun.of("steer", "--sae", sae.toString(), "--feature", "3=0", "-p", "The people", "--greedy",
+                "--max-tokens", "8", "--threads", "1");
+        assertThat(zero.exitCode()).as(zero.toString()).isZero();
+        String unsteered = zero.out().lines().filter(l -> l.startsWith("unsteered:")).findFirst().orElseThrow();
+        String steered = zero.out().lines().filter(l -> l.startsWith("steered:")).findFirst().orElseThrow();
+        assertThat(steered.substring("steered:".length()).strip()).as("strength 0 changes nothing")
+                .isEqualTo(unsteered.substring("unsteered:".length()).strip());
+        CliRun unknown = CliRun.of("steer", "--sae", sae.toString(), "--feature", "999999=4", "-p", "The", "--greedy",
+                "--max-tokens", "4", "--threads", "1");
+        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.err()).contains("feature 999999 does not exist");
+    }
+
+    @Test
     void badRequestsAreClearErrors() {
         CliRun wrongLatent = CliRun.of("feature", "99999", "--top", top.toString());
         assertThat(wrongLatent.exitCode()).isEqualTo(1);
