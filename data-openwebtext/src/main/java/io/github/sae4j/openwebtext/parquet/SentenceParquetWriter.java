@@ -1,6 +1,7 @@
 package io.github.sae4j.openwebtext.parquet;
 
 import io.github.sae4j.core.parquet.HadoopFreeCodecs;
+import io.github.sae4j.core.parquet.StreamOutputFile;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,7 +15,6 @@ import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.api.WriteSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.io.OutputFile;
-import org.apache.parquet.io.PositionOutputStream;
 import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.RecordConsumer;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
@@ -167,64 +167,6 @@ public final class SentenceParquetWriter implements AutoCloseable {
         @Override
         public FinalizedWriteContext finalizeWrite() {
             return new FinalizedWriteContext(Map.copyOf(finalMetadata));
-        }
-    }
-
-    /** A Parquet output file over any stream: lets tests hand in a stream that fails like a full disk. */
-    private static final class StreamOutputFile implements OutputFile {
-        private final OutputStream stream;
-
-        StreamOutputFile(OutputStream stream) {
-            this.stream = stream;
-        }
-
-        @Override
-        public PositionOutputStream create(long blockSizeHint) {
-            return createOrOverwrite(blockSizeHint);
-        }
-
-        @Override
-        public PositionOutputStream createOrOverwrite(long blockSizeHint) {
-            return new PositionOutputStream() {
-                private long position;
-
-                @Override
-                public long getPos() {
-                    return position;
-                }
-
-                @Override
-                public void write(int b) throws IOException {
-                    stream.write(b);
-                    position++;
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    stream.write(b, off, len);
-                    position += len;
-                }
-
-                @Override
-                public void flush() throws IOException {
-                    stream.flush();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    stream.close();
-                }
-            };
-        }
-
-        @Override
-        public boolean supportsBlockSize() {
-            return false;
-        }
-
-        @Override
-        public long defaultBlockSize() {
-            return 0;
         }
     }
 }
