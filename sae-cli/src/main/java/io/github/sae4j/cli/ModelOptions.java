@@ -1,7 +1,6 @@
 package io.github.sae4j.cli;
 
 import io.github.sae4j.api.model.LanguageModel;
-import io.github.sae4j.api.model.LanguageModelProvider;
 import io.github.sae4j.core.Plugins;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,23 +34,16 @@ final class ModelOptions {
     }
 
     LanguageModel open() throws IOException {
+        Map<String, String> options = new LinkedHashMap<>(modelOptions);
+        options.putIfAbsent("backend", backend);
+        if (threads != null) {
+            options.putIfAbsent("threads", String.valueOf(threads));
+        }
         Path path = path();
         if (!Files.exists(path)) {
             throw new IOException(path + " does not exist; --model takes a Hugging Face model directory or a .gguf file");
         }
-        for (LanguageModelProvider p : Plugins.languageModels().installed()) {
-            if (p.canOpen(path)) {
-                Map<String, String> options = new LinkedHashMap<>(modelOptions);
-                options.putIfAbsent("backend", backend);
-                if (threads != null) {
-                    options.putIfAbsent("threads", String.valueOf(threads));
-                }
-                return p.open(path, options);
-            }
-        }
-        throw new IOException(path + ": no installed model plugin recognizes it (installed: "
-                + Plugins.languageModels().names() + "); model-llama3 reads Llama directories with config.json and "
-                + ".gguf files");
+        return Plugins.openModel(path, options);
     }
 
     /** {@code models/tiny-llama3} under the sae4j home (set by the launcher) or above the working directory. */

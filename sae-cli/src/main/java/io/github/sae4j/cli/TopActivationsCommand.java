@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.sae4j.api.backend.Backend;
 import io.github.sae4j.api.model.LanguageModel;
-import io.github.sae4j.api.model.LanguageModelProvider;
 import io.github.sae4j.api.sae.Sae;
 import io.github.sae4j.core.Plugins;
 import io.github.sae4j.core.checkpoint.SaeCheckpoint;
@@ -72,7 +71,7 @@ final class TopActivationsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--top and --batch-rows must be positive");
         }
         Aggregation agg = Aggregation.parse(aggregation);
-        Path dataset = datasetOf(data);
+        Path dataset = Plugins.captureDataset(data);
         long start = System.nanoTime();
         try (Backend b = Plugins.openBackend(backend, backendOptions);
              Sae s = SaeCheckpoint.load(sae, b.devices().getFirst(), Plugins.architectures());
@@ -88,7 +87,7 @@ final class TopActivationsCommand implements Callable<Integer> {
             Path modelPath = model != null ? model : modelOfCapture(data);
             List<TopActivationWriter.Example> examples;
             if (modelPath != null) {
-                try (LanguageModel lm = openModel(modelPath)) {
+                try (LanguageModel lm = Plugins.openModel(modelPath, Map.of())) {
                     examples = TopActivationWriter.examples(d, s, r.top(), lm.tokenizer());
                 }
             } else {
@@ -114,22 +113,6 @@ final class TopActivationsCommand implements Callable<Integer> {
         }
     }
 
-    /** A capture directory of one hook point stands for its dataset. */
-    private static Path datasetOf(Path data) throws java.io.IOException {
-        if (!Files.isRegularFile(data.resolve("capture.json"))) {
-            return data;
-        }
-        try (var entries = Files.list(data)) {
-            List<Path> dirs = entries.filter(Files::isDirectory).filter(p -> p.getFileName().toString()
-                    .startsWith("blocks.")).sorted().toList();
-            if (dirs.size() != 1) {
-                throw new IllegalArgumentException(data + " is a capture of " + dirs.size() + " hook points; pass one of "
-                        + dirs);
-            }
-            return dirs.getFirst();
-        }
-    }
-
     /** The model path a capture recorded, if the activations come from one and the path still exists. */
     private static Path modelOfCapture(Path data) throws java.io.IOException {
         for (Path p = data.toAbsolutePath(); p != null; p = p.getParent()) {
@@ -143,14 +126,5 @@ final class TopActivationsCommand implements Callable<Integer> {
             }
         }
         return null;
-    }
-
-    private static LanguageModel openModel(Path path) throws java.io.IOException {
-        for (LanguageModelProvider p : Plugins.languageModels().installed()) {
-            if (p.canOpen(path)) {
-                return p.open(path, Map.of());
-            }
-        }
-        throw new java.io.IOException("no installed model plugin opens " + path);
     }
 }

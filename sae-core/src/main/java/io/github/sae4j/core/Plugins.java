@@ -39,7 +39,7 @@ public final class Plugins {
     }
 
     /** A capture directory (with capture.json) of one hook point stands for that hook point's dataset. */
-    private static Path captureDataset(Path path) throws IOException {
+    public static Path captureDataset(Path path) throws IOException {
         if (!Files.isRegularFile(path.resolve("capture.json"))) {
             return path;
         }
@@ -76,6 +76,22 @@ public final class Plugins {
         }
         throw new IOException(path + " is not a corpus any installed sentence source reads (installed: "
                 + String.join(", ", registry.names()) + "); data-openwebtext reads .parquet, .txt and .jsonl");
+    }
+
+    /** Opens the model at {@code path} (a directory or a file) with the first installed plugin that recognizes it. */
+    public static io.github.sae4j.api.model.LanguageModel openModel(Path path, Map<String, String> options)
+            throws IOException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null,
+                    "no model there; pass a Hugging Face model directory or a .gguf file");
+        }
+        for (LanguageModelProvider p : languageModels().installed()) {
+            if (p.canOpen(path)) {
+                return p.open(path, options);
+            }
+        }
+        throw new IOException(path + ": no installed model plugin recognizes it (installed: " + languageModels().names()
+                + "); model-llama3 reads Llama directories with config.json and .gguf files");
     }
 
     public static PluginRegistry<LanguageModelProvider> languageModels() {

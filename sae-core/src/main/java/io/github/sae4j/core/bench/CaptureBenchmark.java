@@ -5,7 +5,6 @@ import io.github.sae4j.api.activation.ActivationReadOptions;
 import io.github.sae4j.api.activation.ActivationStream;
 import io.github.sae4j.api.model.HookPoint;
 import io.github.sae4j.api.model.LanguageModel;
-import io.github.sae4j.api.model.LanguageModelProvider;
 import io.github.sae4j.api.model.ResidualHook;
 import io.github.sae4j.api.model.ResidualSlice;
 import io.github.sae4j.api.text.Sentence;
@@ -145,12 +144,7 @@ public final class CaptureBenchmark {
     }
 
     private static LanguageModel open(Path modelPath, String threads) throws IOException {
-        for (LanguageModelProvider p : Plugins.languageModels().installed()) {
-            if (p.canOpen(modelPath)) {
-                return p.open(modelPath, Map.of("threads", threads));
-            }
-        }
-        throw new IOException("no installed model plugin opens " + modelPath);
+        return Plugins.openModel(modelPath, Map.of("threads", threads));
     }
 
     /** Tokenizes and packs like capture, runs the forward with a hook that copies the rows out; returns tokens fed. */

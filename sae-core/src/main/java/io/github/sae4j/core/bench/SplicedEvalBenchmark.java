@@ -3,7 +3,6 @@ package io.github.sae4j.core.bench;
 import io.github.sae4j.api.backend.Backend;
 import io.github.sae4j.api.model.HookPoint;
 import io.github.sae4j.api.model.LanguageModel;
-import io.github.sae4j.api.model.LanguageModelProvider;
 import io.github.sae4j.api.sae.Sae;
 import io.github.sae4j.api.text.Sentence;
 import io.github.sae4j.api.text.SentenceSource;
@@ -51,16 +50,7 @@ public final class SplicedEvalBenchmark {
         if (saePath == null || sentencesPath == null) {
             throw new IllegalArgumentException("give --sae DIR and --sentences PATH");
         }
-        LanguageModel model = null;
-        for (LanguageModelProvider p : Plugins.languageModels().installed()) {
-            if (p.canOpen(modelPath)) {
-                model = p.open(modelPath, Map.of("threads", threads));
-                break;
-            }
-        }
-        if (model == null) {
-            throw new IllegalArgumentException("no model plugin opens " + modelPath);
-        }
+        LanguageModel model = Plugins.openModel(modelPath, Map.of("threads", threads));
         try (LanguageModel m = model; SentenceSource source = Plugins.openSentences(sentencesPath, Map.of());
              Backend backend = Plugins.openBackend("java", Map.of("threads", threads));
              Sae sae = SaeCheckpoint.load(saePath, backend.devices().getFirst(), Plugins.architectures())) {

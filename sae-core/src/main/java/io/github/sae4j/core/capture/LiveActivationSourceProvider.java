@@ -6,7 +6,6 @@ import io.github.sae4j.api.activation.ActivationSource;
 import io.github.sae4j.api.activation.ActivationSourceProvider;
 import io.github.sae4j.api.model.HookPoint;
 import io.github.sae4j.api.model.LanguageModel;
-import io.github.sae4j.api.model.LanguageModelProvider;
 import io.github.sae4j.api.text.SentenceSource;
 import io.github.sae4j.core.Plugins;
 import io.github.sae4j.core.store.ActivationDType;
@@ -104,13 +103,11 @@ public final class LiveActivationSourceProvider implements ActivationSourceProvi
     }
 
     private static LanguageModel openModel(Path modelPath, Map<String, String> options, Path spec) throws IOException {
-        for (LanguageModelProvider p : Plugins.languageModels().installed()) {
-            if (p.canOpen(modelPath)) {
-                return p.open(modelPath, options);
-            }
+        try {
+            return Plugins.openModel(modelPath, options);
+        } catch (IOException e) {
+            throw new IOException(spec + ": field 'model': " + e.getMessage(), e);
         }
-        throw new IOException(spec + ": no installed model plugin opens " + modelPath + " (installed: "
-                + Plugins.languageModels().names() + ")");
     }
 
     private static String required(JsonNode spec, String field, Path path) throws IOException {

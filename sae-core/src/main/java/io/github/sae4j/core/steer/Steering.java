@@ -144,7 +144,7 @@ public final class Steering implements ResidualHook {
                 }
                 case CLAMP -> {
                     if (codes == null) {
-                        codes = activations(x, n, null);
+                        codes = activations(x, n);
                     }
                     for (int r = 0; r < n; r++) {
                         float current = codes[r * sae.spec().dSae() + e.latent()];
@@ -176,7 +176,7 @@ public final class Steering implements ResidualHook {
     }
 
     /** Dense latent activations [n, d_sae] of raw rows. */
-    private float[] activations(float[] raw, int n, float[] ignored) {
+    private float[] activations(float[] raw, int n) {
         int latents = sae.spec().dSae();
         float[] x = raw.clone();
         sae.spec().normalize(x, 0, n);

@@ -55,7 +55,7 @@ public final class WeightKernels {
      */
     static final int MATVEC_MAX_ROWS = Integer.getInteger("sae4j.java.matvecMaxRows", 8);
     /** Weight rows per matrix-vector task: fixed, so the split does not follow the thread count. */
-    private static final int MATVEC_CHUNK = Integer.getInteger("sae4j.java.matvecChunk", 64);
+    private static final int MATVEC_CHUNK = 64;
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
