@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sae4j", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         versionProvider = Sae4j.Version.class,
         description = "Sparse autoencoders for interpreting language models.",
-        subcommands = {SentencesCommand.class, CaptureCommand.class, TrainCommand.class, EvalCommand.class, TopActivationsCommand.class, LabelCommand.class, FeatureCommand.class, FinetuneDecoderCommand.class, SteerCommand.class, GenerateCommand.class, ChatCommand.class, InfoCommand.class, SynthCommand.class, StackCommand.class,
+        subcommands = {SentencesCommand.class, CaptureCommand.class, TrainCommand.class, EvalCommand.class, TopActivationsCommand.class, LabelCommand.class, FeatureCommand.class, FinetuneDecoderCommand.class, SteerCommand.class, ServeCommand.class, GenerateCommand.class, ChatCommand.class, InfoCommand.class, SynthCommand.class, StackCommand.class,
                 BenchCommand.class, DemoCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class})
 public final class Sae4j implements Runnable {
 
@@ -25,7 +25,29 @@ public final class Sae4j implements Runnable {
 
     /** Runs the command line with the given streams and returns the exit code (0 ok, 1 failed, 2 bad usage). */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new Sae4j());
+        int code = commandLine(out, err).execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /**
+     * The command line, set up as {@link #run} uses it; {@code instances} are used for their command classes instead
+     * of new ones (tests reach into a running command this way).
+     */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err, Object... instances) {
+        CommandLine.IFactory defaults = CommandLine.defaultFactory();
+        CommandLine cli = new CommandLine(new Sae4j(), new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> type) throws Exception {
+                for (Object o : instances) {
+                    if (type == o.getClass()) {
+                        return type.cast(o);
+                    }
+                }
+                return defaults.create(type);
+            }
+        });
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -40,10 +62,7 @@ public final class Sae4j implements Runnable {
             commandLine.getErr().flush();
             return 1;
         });
-        int code = cli.execute(args);
-        out.flush();
-        err.flush();
-        return code;
+        return cli;
     }
 
     private static String describe(Throwable e) {

@@ -31,7 +31,17 @@ public final class Sampler {
         return best;
     }
 
+    /**
+     * @throws IllegalStateException when a logit is NaN or infinite: the forward pass has overflowed (a steering
+     *                               strength far too large, say), and any token picked would mean nothing
+     */
     public int next(float[] logits) {
+        for (float v : logits) {
+            if (!Float.isFinite(v)) {
+                throw new IllegalStateException("the model's logits are not finite (" + v + "): the forward pass "
+                        + "overflowed; if steering, lower the strength");
+            }
+        }
         if (options.isGreedy()) {
             return argmax(logits);
         }
