@@ -1,7 +1,6 @@
 package io.github.sae4j.cli;
 
 import io.github.sae4j.api.label.ActivatingExample;
-import io.github.sae4j.api.label.LatentExamples;
 import io.github.sae4j.core.interpret.TopActivationReader;
 import io.github.sae4j.core.label.LabelStore;
 import java.io.PrintWriter;
@@ -62,12 +61,11 @@ final class FeatureCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "  density: %.4f%% of tokens (%d)%s, mean activation when firing %.4g%n",
                 100 * row.density(), row.firingTokens(), row.dead() ? " - dead" : "", row.meanActivation());
         o.println("  histogram (log2 bins): " + sparkline(row.histogram()));
-        List<LatentExamples> ex = TopActivationReader.examples(top, l -> l == latent);
-        if (ex.isEmpty()) {
+        List<ActivatingExample> list = TopActivationReader.examples(top, latent).examples();
+        if (list.isEmpty()) {
             o.println("  no activating sentences");
             return 0;
         }
-        List<ActivatingExample> list = ex.getFirst().examples();
         for (int i = 0; i < Math.min(examples, list.size()); i++) {
             ActivatingExample e = list.get(i);
             o.printf(Locale.ROOT, "  %2d. %.3f  %s%n", i + 1, e.score(), highlight(e, ansi));

@@ -18,7 +18,7 @@ import java.util.Map;
 /**
  * What {@code sae4j top-activations} and {@code sae4j label} wrote, held for the feature browser: every latent's
  * statistics and label in memory, and the example sentences of recently opened latents (read from the Parquet file
- * on first use; a 65k-latent file does not fit in memory as Java strings).
+ * on first use, only the pages that hold that latent; a 65k-latent file would not fit in memory as Java strings).
  */
 final class FeatureCatalog {
 
@@ -159,13 +159,12 @@ final class FeatureCatalog {
                 return cached;
             }
         }
-        List<LatentExamples> read;
+        LatentExamples ex;
         try {
-            read = TopActivationReader.examples(top, l -> l == latent);
+            ex = TopActivationReader.examples(top, latent);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the examples of latent " + latent + " from " + top, e);
         }
-        LatentExamples ex = read.isEmpty() ? new LatentExamples(latent, List.of()) : read.getFirst();
         synchronized (examples) {
             examples.put(latent, ex);
         }

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.IntPredicate;
+import org.apache.parquet.filter2.compat.FilterCompat;
+import org.apache.parquet.filter2.predicate.FilterApi;
 
 /** Reads what {@code sae4j top-activations} wrote: examples per latent and per-latent statistics. */
 public final class TopActivationReader {
@@ -25,13 +27,28 @@ public final class TopActivationReader {
 
     /** The examples of the latents {@code wanted} accepts, by latent, best first. */
     public static List<LatentExamples> examples(Path dir, IntPredicate wanted) throws IOException {
+        return examples(dir, wanted, FilterCompat.NOOP);
+    }
+
+    /**
+     * One latent's examples, best first (none if it never fired), reading only the pages that hold them: the file is
+     * sorted by latent, so this takes milliseconds where a scan of a large file takes seconds.
+     */
+    public static LatentExamples examples(Path dir, int latent) throws IOException {
+        List<LatentExamples> found = examples(dir, l -> l == latent,
+                FilterCompat.get(FilterApi.eq(FilterApi.intColumn("latent"), latent)));
+        return found.isEmpty() ? new LatentExamples(latent, List.of()) : found.getFirst();
+    }
+
+    private static List<LatentExamples> examples(Path dir, IntPredicate wanted, FilterCompat.Filter filter)
+            throws IOException {
         Path file = dir.resolve(TopActivationWriter.EXAMPLES_FILE);
         if (!Files.isRegularFile(file)) {
             throw new IOException(dir + " holds no " + TopActivationWriter.EXAMPLES_FILE + "; run sae4j top-activations "
                     + "--out " + dir + " first");
         }
         Map<Integer, List<ActivatingExample>> byLatent = new TreeMap<>();
-        ParquetGroups.forEach(file, row -> {
+        ParquetGroups.forEach(file, filter, row -> {
             int latent = row.getInteger("latent", 0);
             if (!wanted.test(latent)) {
                 return;

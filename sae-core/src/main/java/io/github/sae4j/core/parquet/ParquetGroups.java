@@ -35,13 +35,25 @@ public final class ParquetGroups {
 
     /** Calls {@code row} for every row of {@code file}, in order. */
     public static void forEach(Path file, Consumer<Group> row) throws IOException {
-        try (ParquetFileReader r = ParquetFileReader.open(new LocalInputFile(file), readOptions())) {
+        forEach(file, FilterCompat.NOOP, row);
+    }
+
+    /**
+     * Calls {@code row} for the rows of {@code file} that {@code filter} keeps, in order. Row groups and pages whose
+     * statistics rule the filter out are not read at all, so a lookup by a sorted column touches a few pages.
+     */
+    public static void forEach(Path file, FilterCompat.Filter filter, Consumer<Group> row) throws IOException {
+        try (ParquetFileReader r = ParquetFileReader.open(new LocalInputFile(file), readOptions(filter))) {
             MessageType schema = r.getFooter().getFileMetaData().getSchema();
-            for (PageReadStore pages; (pages = r.readNextRowGroup()) != null; ) {
+            boolean filtered = filter != FilterCompat.NOOP;
+            for (PageReadStore pages; (pages = filtered ? r.readNextFilteredRowGroup() : r.readNextRowGroup()) != null; ) {
                 RecordReader<Group> reader = new ColumnIOFactory().getColumnIO(schema)
-                        .getRecordReader(pages, new GroupRecordConverter(schema));
+                        .getRecordReader(pages, new GroupRecordConverter(schema), filter);
                 for (long i = 0; i < pages.getRowCount(); i++) {
-                    row.accept(reader.read());
+                    Group g = reader.read();
+                    if (g != null && !reader.shouldSkipCurrentRecord()) {
+                        row.accept(g);
+                    }
                 }
             }
         } catch (java.nio.file.NoSuchFileException e) {
@@ -64,11 +76,15 @@ public final class ParquetGroups {
     /**
      * Read options with our codecs. parquet 1.18's {@code ParquetReadOptions.Builder} creates Hadoop's codec factory
      * in its constructor whatever codecs it is given later, which fails without Hadoop on the class path; so the
-     * options are made with their own (package-private) constructor, with the builder's defaults, no filters and
+     * options are made with their own (package-private) constructor, with the builder's defaults, the given row filter and
      * no Hadoop vectored I/O. data-openwebtext's CorpusTest reads every supported codec with Hadoop off the class
      * path to keep this honest.
      */
     public static ParquetReadOptions readOptions() {
+        return readOptions(FilterCompat.NOOP);
+    }
+
+    private static ParquetReadOptions readOptions(FilterCompat.Filter filter) {
         try {
             var constructor = ParquetReadOptions.class.getDeclaredConstructor(boolean.class, boolean.class,
                     boolean.class, boolean.class, boolean.class, boolean.class, boolean.class, boolean.class,
@@ -86,7 +102,7 @@ public final class ParquetGroups {
                     true, // useBloomFilter
                     false, // useOffHeapDecryptBuffer
                     false, // useHadoopVectoredIo
-                    FilterCompat.NOOP, ParquetMetadataConverter.NO_FILTER, HadoopFreeCodecs.INSTANCE,
+                    filter, ParquetMetadataConverter.NO_FILTER, HadoopFreeCodecs.INSTANCE,
                     new HeapByteBufferAllocator(), 8 << 20, new HashMap<String, String>(), null, null,
                     new PlainParquetConfiguration());
         } catch (ReflectiveOperationException e) {
