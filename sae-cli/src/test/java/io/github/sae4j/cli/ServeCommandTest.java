@@ -371,6 +371,7 @@ class ServeCommandTest {
         assertThat(p.exitValue()).as(output + "\n(screenshots in " + shots + ")").isZero();
         JsonNode findings = JSON.readTree(output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
                 .orElseThrow());
+        System.out.println("browser test findings: " + findings);
         assertThat(findings.at("/chat/firstTokenMs").asLong()).as("first token on the page").isLessThan(1000);
         assertThat(shots.resolve("3-chat.png")).isRegularFile();
     }
