@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load an sae4j SAE with numpy alone (no safetensors package, no torch) and run it.
 
-    python3 tools/sae_numpy.py runs/demo/run/sae [runs/demo/activations/ground_truth.safetensors]
+    python3 tools/sae_numpy.py runs/demo/sae/sae [runs/synth/ground_truth.safetensors]
 
 Prints the tensors, checks the decoder rows of a TopK SAE are unit norm, reconstructs random inputs, and, given
 a synthetic ground truth, the fraction of its features recovered (compare with `sae4j eval`). Needs Debian's

@@ -48,16 +48,24 @@ final class ModelOptions {
 
     /** {@code models/tiny-llama3} under the sae4j home (set by the launcher) or above the working directory. */
     static Path embeddedModel() throws IOException {
+        return embedded(EMBEDDED, "config.json", "pass --model DIR|FILE.gguf");
+    }
+
+    /**
+     * {@code relative} (a path in the repository, such as the embedded model or the demo corpus) under the sae4j home
+     * or the first directory above the working directory that holds {@code relative/marker}.
+     */
+    static Path embedded(String relative, String marker, String fix) throws IOException {
         String home = System.getProperty("sae4j.home");
-        if (home != null && Files.isDirectory(Path.of(home, EMBEDDED))) {
-            return Path.of(home, EMBEDDED);
+        if (home != null && Files.exists(Path.of(home, relative, marker))) {
+            return Path.of(home, relative);
         }
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve(EMBEDDED).resolve("config.json"))) {
-                return dir.resolve(EMBEDDED);
+            if (Files.exists(dir.resolve(relative).resolve(marker))) {
+                return dir.resolve(relative);
             }
         }
-        throw new IOException("cannot find the embedded model " + EMBEDDED + " (looked under -Dsae4j.home and above "
-                + Path.of("").toAbsolutePath() + "); pass --model DIR|FILE.gguf");
+        throw new IOException("cannot find " + relative + " (looked under -Dsae4j.home and above "
+                + Path.of("").toAbsolutePath() + "); " + fix);
     }
 }

@@ -1,14 +1,12 @@
 package io.github.sae4j.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.sae4j.api.backend.Backend;
 import io.github.sae4j.api.model.LanguageModel;
 import io.github.sae4j.api.sae.Sae;
 import io.github.sae4j.core.Plugins;
 import io.github.sae4j.core.checkpoint.SaeCheckpoint;
+import io.github.sae4j.core.run.DemoManifest;
 import io.github.sae4j.serve.FeatureServer;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,29 +64,17 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path report = null;
         if (dir != null) {
-            Path manifest = dir.resolve("demo.json");
-            if (!Files.isRegularFile(manifest)) {
-                throw new IllegalArgumentException(dir + " holds no demo.json; pass a directory sae4j demo wrote, or "
-                        + "--sae and --top");
-            }
-            JsonNode m;
-            try {
-                m = new ObjectMapper().readTree(manifest.toFile());
-            } catch (IOException e) {
-                throw new IllegalArgumentException(manifest + " is not valid JSON: " + e.getMessage(), e);
-            }
+            DemoManifest m = DemoManifest.read(dir);
             if (sae == null) {
-                sae = dir.resolve(m.path("sae").asText("sae/sae"));
+                sae = DemoManifest.resolve(dir, m.sae());
             }
             if (top == null) {
-                top = dir.resolve(m.path("top").asText("top"));
+                top = DemoManifest.resolve(dir, m.top());
             }
-            if (modelOptions.model == null && m.hasNonNull("model") && Files.exists(Path.of(m.get("model").asText()))) {
-                modelOptions.model = Path.of(m.get("model").asText());
+            if (modelOptions.model == null && Files.exists(Path.of(m.model()))) {
+                modelOptions.model = Path.of(m.model());
             }
-            if (m.hasNonNull("report")) {
-                report = Path.of(m.get("report").asText());
-            }
+            report = Path.of(m.report());
         }
         if (sae == null || top == null) {
             throw new IllegalArgumentException("say what to serve: --dir RUN (from sae4j demo), or --sae DIR and --top DIR");

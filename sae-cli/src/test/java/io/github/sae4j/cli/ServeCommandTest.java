@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import io.github.sae4j.core.run.DemoManifest;
 
 /**
  * {@code sae4j serve} on an SAE trained here on the embedded model: the API, its errors, a client that hangs up
@@ -91,8 +92,8 @@ class ServeCommandTest {
         CliRun label = CliRun.of("label", "--top", dir.resolve("top").toString(), "--labeler", "offline");
         assertThat(label.exitCode()).as(label.toString()).isZero();
         Files.writeString(dir.resolve("report.html"), "<!doctype html><title>report</title><p>metrics</p>");
-        Files.writeString(dir.resolve("demo.json"), "{\"sae\": \"train/sae\", \"top\": \"top\", \"report\": "
-                + "\"report.html\"}");
+        new DemoManifest(ModelOptions.embeddedModel().toString(), "blocks.3.hook_resid_post", "train/sae", "top",
+                SentencesCommandTest.demoCorpus().toString(), "report.html", "acts", null, null, null).write(dir);
         outside = tmp.resolve("secret.txt");
         Files.writeString(outside, "not for the browser");
         Files.createSymbolicLink(dir.resolve("link.txt"), outside);

@@ -181,6 +181,47 @@ final class EvalCharts {
                         + "latents carry little; a steep one, that even they matter.", png(chart)));
     }
 
+    /**
+     * How often latents fire: a histogram of log10(density) over the latents that fired at all, with the count of
+     * those that never did in the caption. A healthy SAE has one broad bump well below 1% and few latents near 1.
+     */
+    static Optional<Png> latentDensity(double[] densities) throws IOException {
+        double low = -7;
+        double bin = 0.25;
+        int bins = (int) Math.round(-low / bin);
+        double[] counts = new double[bins];
+        int dead = 0;
+        for (double d : densities) {
+            if (!(d > 0)) {
+                dead++;
+                continue;
+            }
+            int b = (int) Math.floor((Math.log10(d) - low) / bin);
+            counts[Math.clamp(b, 0, bins - 1)]++;
+        }
+        if (dead == densities.length) {
+            return Optional.empty();
+        }
+        double[] x = new double[bins + 1];
+        double[] y = new double[bins + 1];
+        for (int b = 0; b <= bins; b++) {
+            x[b] = low + b * bin;
+            y[b] = counts[Math.min(b, bins - 1)];
+        }
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title("latent firing density")
+                .xAxisTitle("log10(share of tokens a latent fires on)").yAxisTitle("latents").build();
+        styleLines(chart);
+        chart.getStyler().setLegendVisible(false);
+        XYSeries s = chart.addSeries("latents", x, y);
+        paint(s, 0);
+        s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Step);
+        s.setMarker(SeriesMarkers.NONE);
+        return Optional.of(new Png("Latent firing density",
+                String.format(java.util.Locale.ROOT, "Histogram of log10(density) over the %d latents that fired; "
+                        + "%d never fired on the corpus. The first bin also holds everything rarer.",
+                        densities.length - dead, dead), png(chart)));
+    }
+
     private static void styleBars(CategoryChart chart) {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);

@@ -269,6 +269,33 @@ public final class EvalReport {
         h.append("</tbody>\n</table></div>\n");
     }
 
+    /** The table row of the figure at {@code pointer} (a JSON pointer into an eval), for other pages that show it. */
+    private static Row row(String pointer) {
+        for (Section section : SECTIONS) {
+            for (Row r : section.rows()) {
+                if (r.pointer().equals(pointer)) {
+                    return r;
+                }
+            }
+        }
+        throw new IllegalArgumentException("no figure at " + pointer + " in the eval report");
+    }
+
+    /** The figure's name, as the table shows it. */
+    static String figureName(String pointer) {
+        return row(pointer).label();
+    }
+
+    /** What the figure means, as the table explains it. */
+    static String figureMeaning(String pointer) {
+        return row(pointer).meaning();
+    }
+
+    /** The figure at {@code pointer} in {@code eval}, formatted as the table shows it, or null when absent. */
+    static String figure(JsonNode eval, String pointer) {
+        return pointer.equals(KL_RATIO) ? klRatio(eval) : format(eval.at(pointer), row(pointer).format());
+    }
+
     /** The KL ratio with its interval, or null when absent. */
     private static String klRatio(JsonNode e) {
         if (e.at(KL_RATIO).isMissingNode() || e.at(KL_RATIO).isNull()) {
@@ -350,7 +377,7 @@ public final class EvalReport {
         return b.toString();
     }
 
-    private static final String CSS = """
+    static final String CSS = """
             body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em; color: #222;
                    max-width: 1600px; }
             h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; }
