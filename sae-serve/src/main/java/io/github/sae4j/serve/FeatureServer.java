@@ -155,10 +155,26 @@ public final class FeatureServer implements AutoCloseable {
             throw new IllegalArgumentException(top + " describes " + catalog.latents() + " latents but the SAE has "
                     + sae.spec().dSae() + "; were they mined with another SAE?");
         }
+        warmUp(model, sae, HookPoint.parse(at));
         ConfinedFiles files = options.root() == null ? null : new ConfinedFiles(options.root());
         String report = options.report() != null && files != null && files.resolve(options.report()).isPresent()
                 ? options.report() : null;
         return new FeatureServer(model, sae, HookPoint.parse(at), catalog, files, report, options);
+    }
+
+    /**
+     * Runs what the first requests run (a steered batch of two, a text through model and SAE) a few times, so that
+     * the JIT has compiled it before anyone waits: a cold first reply takes seconds, a warm one a fraction of one.
+     */
+    private static void warmUp(LanguageModel model, Sae sae, HookPoint hook) {
+        int[] ids = model.tokenizer().encode("The President said that", true);
+        Steering steering = new Steering(sae, hook, List.of(new Steering.Edit(0, 1, Steering.Mode.BIAS),
+                new Steering.Edit(0, 1, Steering.Mode.CLAMP)), Steering.Positions.ALL, ids.length);
+        for (int i = 0; i < 3; i++) {
+            model.generate(List.of(ids, ids), io.github.sae4j.api.model.GenerationOptions.greedy(16),
+                    List.of(new OnlySequence(steering, 0)), null);
+            TokenReadout.read(model, sae, hook, ids, 5);
+        }
     }
 
     public int port() {
