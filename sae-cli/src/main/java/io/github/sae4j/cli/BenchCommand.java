@@ -10,10 +10,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code sae4j bench}: one TopK training step against one encoder GEMM of the same shape. */
-@Command(name = "bench", sortOptions = false, description = {
+/**
+ * {@code sae4j bench}: one TopK training step against one encoder GEMM of the same shape; {@code sae4j bench
+ * steering}: generation with steering against generation without.
+ */
+@Command(name = "bench", sortOptions = false, subcommands = BenchSteeringCommand.class, description = {
         "Time one TopK training step and one dense encoder GEMM of the same shape on the same backend, in the",
-        "same run, and print their ratio (the step should cost little more than the GEMM)."})
+        "same run, and print their ratio (the step should cost little more than the GEMM).",
+        "'sae4j bench steering' measures what steering costs generation instead."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--batch-size", defaultValue = "4096", description = "B (default ${DEFAULT-VALUE})")

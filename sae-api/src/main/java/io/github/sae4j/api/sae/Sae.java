@@ -51,6 +51,44 @@ public interface Sae extends AutoCloseable {
     /** Latent activations of {@code x} ({@code [rows, d_in]}). The caller closes the result. */
     LatentCodes encode(Tensor x);
 
+    /**
+     * The codes of {@code x} as {@link #encode} gives them, then one set per entry of {@code latents}: the codes with
+     * {@code strengths[i]} added to latent {@code latents[i]}'s pre-activation before the sparsity rule, as
+     * {@link #encode} gives them with {@link #latentBias()} raised there (steering's bias mode needs both). This
+     * default raises the latent bias and encodes once per set, then restores it; architectures whose encoder shares
+     * its product between the sets override it to encode once. The caller closes every result.
+     */
+    default List<LatentCodes> encodeRaised(Tensor x, int[] latents, float[] strengths) {
+        if (latents.length != strengths.length) {
+            throw new IllegalArgumentException("encodeRaised: " + latents.length + " latents but " + strengths.length
+                    + " strengths");
+        }
+        Tensor bias = latentBias();
+        if (latents.length > 0 && bias == null) {
+            throw new UnsupportedOperationException("the " + spec().architecture() + " SAE has no latent bias, so "
+                    + "it cannot raise a latent before its sparsity rule; steer it with add or clamp instead");
+        }
+        List<LatentCodes> out = new java.util.ArrayList<>();
+        try {
+            out.add(encode(x));
+            for (int i = 0; i < latents.length; i++) {
+                float[] saved = bias.toFloatArray();
+                float[] raised = saved.clone();
+                raised[latents[i]] += strengths[i];
+                bias.copyFrom(raised);
+                try {
+                    out.add(encode(x));
+                } finally {
+                    bias.copyFrom(saved);
+                }
+            }
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.forEach(LatentCodes::close);
+            throw e;
+        }
+    }
+
     /** Writes the reconstruction of {@code codes} into {@code out} ({@code [rows, d_in]}). */
     void decode(LatentCodes codes, Tensor out);
 

@@ -106,6 +106,20 @@ public final class AutoencoderWeights implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code raised = pre} with {@code strength} added to column {@code latent} of every row, through {@code step}
+     * (scratch, [d_sae]): the pre-activations {@link #preActivations} gives with the latent bias raised by
+     * {@code strength} there, bit for bit while that bias is zero there (as it is unless a caller set it), without a
+     * second encoder product.
+     */
+    public void raisePreActivations(Tensor pre, int latent, float strength, Tensor step, Tensor raised) {
+        float[] oneLatent = new float[spec.dSae()];
+        oneLatent[latent] = strength;
+        step.copyFrom(oneLatent);
+        ops.copy(pre, raised);
+        ops.addRowVector(raised, 1f, step);
+    }
+
     /** {@code out = codes W_dec + b_dec}, sparse or dense. */
     public void decode(LatentCodes codes, Tensor out) {
         switch (codes) {

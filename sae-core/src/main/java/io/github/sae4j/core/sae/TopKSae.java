@@ -10,6 +10,7 @@ import io.github.sae4j.api.sae.SaeParameter;
 import io.github.sae4j.api.sae.SaeSpec;
 import io.github.sae4j.api.sae.TrainingContext;
 import io.github.sae4j.api.sae.TrainingStepResult;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,38 @@ public final class TopKSae implements Sae {
         Tensor centered = scratch.f32("centered", rows, spec.dIn());
         Tensor pre = scratch.f32("pre", rows, spec.dSae());
         weights.preActivations(x, centered, pre, true);
+        return select(pre, rows);
+    }
+
+    /** One encoder product for all the sets: only the raised latent's pre-activation differs between them. */
+    @Override
+    public List<LatentCodes> encodeRaised(Tensor x, int[] latents, float[] strengths) {
+        if (latents.length != strengths.length) {
+            throw new IllegalArgumentException("encodeRaised: " + latents.length + " latents but " + strengths.length
+                    + " strengths");
+        }
+        int rows = weights.checkInput(x);
+        Tensor centered = scratch.f32("centered", rows, spec.dIn());
+        Tensor pre = scratch.f32("pre", rows, spec.dSae());
+        weights.preActivations(x, centered, pre, true);
+        List<LatentCodes> out = new ArrayList<>();
+        try {
+            out.add(select(pre, rows));
+            Tensor raised = scratch.f32("raised", rows, spec.dSae());
+            for (int i = 0; i < latents.length; i++) {
+                weights.raisePreActivations(pre, latents[i], strengths[i], scratch.f32("raisedLatent", spec.dSae()),
+                        raised);
+                out.add(select(raised, rows));
+            }
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.forEach(LatentCodes::close);
+            throw e;
+        }
+    }
+
+    /** z = relu(topk(pre, k)), in new tensors. */
+    private LatentCodes select(Tensor pre, int rows) {
         Tensor values = device.allocate(DType.F32, rows, k);
         Tensor indices = device.allocate(DType.I32, rows, k);
         ops.topKRows(pre, k, values, indices);

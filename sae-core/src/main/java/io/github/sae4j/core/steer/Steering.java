@@ -15,7 +15,8 @@ import java.util.Locale;
  * <ul>
  *   <li>{@link Mode#ADD}: add {@code s} times the latent's decoder direction to the residual;</li>
  *   <li>{@link Mode#BIAS}: add {@code s} to the latent's pre-activation before TopK (the original work's way: the
- *   latent then competes for the k slots), and splice {@code x - x_hat + x_hat'} so the SAE's error term stays;</li>
+ *   latent then competes for the k slots; {@link Sae#encodeRaised}, through the SAE's latent bias), and splice
+ *   {@code x - x_hat + x_hat'} so the SAE's error term stays;</li>
  *   <li>{@link Mode#CLAMP}: set the latent to {@code s} after TopK: {@code x + (s - z_l) W_dec[l]}, which is
  *   {@code x - x_hat + x_hat'} for the linear decoders of TopK and ReLU SAEs, error term kept.</li>
  * </ul>
@@ -60,6 +61,8 @@ public final class Steering implements ResidualHook {
     /** Decoder rows in raw units (divided by the input scale), one per latent, [d_sae, d_in]. */
     private final float[] decoder;
     private final int d;
+    /** Whether an edit needs the SAE's codes (bias, clamp), not only its decoder (add). */
+    private final boolean readsSae;
 
     /**
      * @param promptLength positions below this are the prompt's (for {@link Positions})
@@ -92,6 +95,7 @@ public final class Steering implements ResidualHook {
             w[i] = (float) (w[i] / scale);
         }
         this.decoder = w;
+        this.readsSae = this.edits.stream().anyMatch(e -> e.mode() != Mode.ADD);
     }
 
     private static float[] transpose(float[] m, int rows, int cols) {
@@ -133,31 +137,49 @@ public final class Steering implements ResidualHook {
         int n = last - first + 1;
         float[] data = slice.data();
         int base = slice.rowOffset(first);
-        float[] x = java.util.Arrays.copyOfRange(data, base, base + n * d);
-        float[] codes = null;
-        for (Edit e : edits) {
-            switch (e.mode()) {
-                case ADD -> {
-                    for (int r = 0; r < n; r++) {
-                        axpy((float) e.strength(), e.latent(), data, base + r * d);
+        // Only the steered rows go through the SAE (one row per step while generating), normalized and uploaded
+        // once for all edits, before any edit changes them: every edit reads the rows as they came in.
+        Tensor input = null;
+        if (readsSae) {
+            float[] x = java.util.Arrays.copyOfRange(data, base, base + n * d);
+            sae.spec().normalize(x, 0, n);
+            input = sae.device().upload(x, n, d);
+        }
+        try {
+            float[] codes = null;
+            List<float[]> reconstructions = null;
+            int biasEdit = 0;
+            for (Edit e : edits) {
+                switch (e.mode()) {
+                    case ADD -> {
+                        for (int r = 0; r < n; r++) {
+                            axpy((float) e.strength(), e.latent(), data, base + r * d);
+                        }
+                    }
+                    case CLAMP -> {
+                        if (codes == null) {
+                            codes = activations(input, n);
+                        }
+                        for (int r = 0; r < n; r++) {
+                            float current = codes[r * sae.spec().dSae() + e.latent()];
+                            axpy((float) (e.strength() - current), e.latent(), data, base + r * d);
+                        }
+                    }
+                    case BIAS -> {
+                        if (reconstructions == null) {
+                            reconstructions = biasReconstructions(input, n);
+                        }
+                        float[] before = reconstructions.get(0);
+                        float[] after = reconstructions.get(++biasEdit);
+                        for (int i = 0; i < n * d; i++) {
+                            data[base + i] += after[i] - before[i];
+                        }
                     }
                 }
-                case CLAMP -> {
-                    if (codes == null) {
-                        codes = activations(x, n);
-                    }
-                    for (int r = 0; r < n; r++) {
-                        float current = codes[r * sae.spec().dSae() + e.latent()];
-                        axpy((float) (e.strength() - current), e.latent(), data, base + r * d);
-                    }
-                }
-                case BIAS -> {
-                    float[] before = reconstruct(x, n, -1, 0);
-                    float[] after = reconstruct(x, n, e.latent(), (float) e.strength());
-                    for (int i = 0; i < n * d; i++) {
-                        data[base + i] += after[i] - before[i];
-                    }
-                }
+            }
+        } finally {
+            if (input != null) {
+                input.close();
             }
         }
         for (int i = 0; i < n * d; i++) {
@@ -175,13 +197,11 @@ public final class Steering implements ResidualHook {
         }
     }
 
-    /** Dense latent activations [n, d_sae] of raw rows. */
-    private float[] activations(float[] raw, int n) {
+    /** Dense latent activations [n, d_sae] of the normalized rows {@code input}. */
+    private float[] activations(Tensor input, int n) {
         int latents = sae.spec().dSae();
-        float[] x = raw.clone();
-        sae.spec().normalize(x, 0, n);
         float[] out = new float[n * latents];
-        try (Tensor t = sae.device().upload(x, n, d); LatentCodes codes = sae.encode(t)) {
+        try (LatentCodes codes = sae.encode(input)) {
             switch (codes) {
                 case LatentCodes.Sparse s -> {
                     int k = s.values().cols();
@@ -201,31 +221,32 @@ public final class Steering implements ResidualHook {
         return out;
     }
 
-    /** The SAE's reconstruction (raw units), with {@code bias} added to latent {@code latent}'s encoder bias. */
-    private float[] reconstruct(float[] raw, int n, int latent, float bias) {
-        Tensor bEnc = sae.parameter("b_enc").value();
-        float[] saved = null;
-        if (latent >= 0) {
-            saved = bEnc.toFloatArray();
-            float[] biased = saved.clone();
-            biased[latent] += bias;
-            bEnc.copyFrom(biased);
+    /**
+     * The SAE's reconstructions (raw units) of the normalized rows {@code input}: first as they are, then with each
+     * bias edit's strength added to its latent's pre-activation, in the order of the edits. One {@link
+     * Sae#encodeRaised} call, so an architecture that can shares one encoder product between them.
+     */
+    private List<float[]> biasReconstructions(Tensor input, int n) {
+        int[] latents = edits.stream().filter(e -> e.mode() == Mode.BIAS).mapToInt(Edit::latent).toArray();
+        float[] strengths = new float[latents.length];
+        int i = 0;
+        for (Edit e : edits) {
+            if (e.mode() == Mode.BIAS) {
+                strengths[i++] = (float) e.strength();
+            }
         }
-        try {
-            float[] x = raw.clone();
-            sae.spec().normalize(x, 0, n);
-            try (Tensor t = sae.device().upload(x, n, d);
-                 Tensor out = sae.device().allocate(io.github.sae4j.api.backend.DType.F32, n, d);
-                 LatentCodes codes = sae.encode(t)) {
+        List<LatentCodes> sets = sae.encodeRaised(input, latents, strengths);
+        try (Tensor out = sae.device().allocate(io.github.sae4j.api.backend.DType.F32, n, d)) {
+            List<float[]> xHats = new java.util.ArrayList<>();
+            for (LatentCodes codes : sets) {
                 sae.decode(codes, out);
                 float[] xHat = out.toFloatArray();
                 sae.spec().denormalize(xHat, 0, n);
-                return xHat;
+                xHats.add(xHat);
             }
+            return xHats;
         } finally {
-            if (saved != null) {
-                bEnc.copyFrom(saved);
-            }
+            sets.forEach(LatentCodes::close);
         }
     }
 }

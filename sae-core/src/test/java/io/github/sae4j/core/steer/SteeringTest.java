@@ -124,4 +124,24 @@ class SteeringTest {
                 new Steering.Edit(3, 1e39, Steering.Mode.ADD)))
                 .hasMessageContaining("non-finite");
     }
+
+    @Test
+    void givesTheSameBitsAsThePlainOneEncodePerEditVersion() {
+        // rows are positions 1..5; the prompt is positions 0..2; ADD comes first to check the SAE reads the rows
+        // as they came in, and two BIAS edits share the unsteered reconstruction.
+        float[] x = rows(5, 6);
+        List<List<Steering.Edit>> cases = List.of(
+                List.of(new Steering.Edit(7, 4.0, Steering.Mode.CLAMP)),
+                List.of(new Steering.Edit(9, 6.0, Steering.Mode.BIAS)),
+                List.of(new Steering.Edit(2, 3.0, Steering.Mode.ADD), new Steering.Edit(9, 6.0, Steering.Mode.BIAS),
+                        new Steering.Edit(11, -2.0, Steering.Mode.BIAS), new Steering.Edit(7, 1.5, Steering.Mode.CLAMP)));
+        for (List<Steering.Edit> edits : cases) {
+            for (Steering.Positions where : Steering.Positions.values()) {
+                float[] fast = x.clone();
+                new Steering(sae, HOOK, edits, where, 3)
+                        .onResidual(new ResidualSlice(0, new int[0], 1, fast, 0, 5, D));
+                assertThat(fast).as(edits + " " + where).isEqualTo(PlainSteering.steer(sae, x, 1, 3, where, edits));
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package io.github.sae4j.core.backend.java;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -75,6 +76,10 @@ public final class Sgemm {
         }
         if ((long) m * n * k < SMALL) {
             small(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            return;
+        }
+        if (m < MR) {
+            skinny(pool, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
         Product p = new Product(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb,
@@ -403,6 +408,213 @@ public final class Sgemm {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Fewer rows than a micro-tile (an SAE encoding one token while steering generation): packing all of B for one
+     * row of A costs more than the product, and the micro-kernel would compute MR rows. Instead each thread takes
+     * blocks of VL columns of C and runs their chains side by side in one vector over K in order, reading op(B)
+     * in place. The arithmetic is the same FMA chain per element.
+     *
+     * <p>When B is transposed (the SAE's encoder rows), op(B)'s columns are stored rows: for one row of A with 16
+     * lanes, 16 x 16 blocks are loaded row by row and transposed in registers ({@link #transposedBlock}), about
+     * 55 us instead of 90 us for [1, 256] x [2048, 256]^T; other widths, 2-3 rows and the last {@code k % 16}
+     * steps gather op(B)'s column from the stored rows instead.
+     */
+    private static void skinny(WorkerPool pool, boolean transA, boolean transB, int m, int n, int k,
+                               float alpha, float[] a, int aOffset, int lda,
+                               float[] b, int bOffset, int ldb,
+                               float beta, float[] c, int cOffset, int ldc) {
+        float[] rowsA = new float[m * k];
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+                rowsA[i * k + p] = transA ? a[aOffset + p * lda + i] : a[aOffset + i * lda + p];
+            }
+        }
+        int[] stride = new int[VL];
+        for (int r = 0; r < VL; r++) {
+            stride[r] = r * ldb;
+        }
+        // Steps of K taken as transposed 16 x 16 blocks; the rest are gathered.
+        int blockedK = transB && VL == 16 && m == 1 ? k - k % 16 : 0;
+        int blocks = ceilDiv(n, VL);
+        // Chunks of at least 64K multiply-adds, so the pool's hand-off stays small against the work.
+        int grain = Math.max(1, (int) (65_536L / ((long) VL * k * m)));
+        pool.forRange(blocks, grain, (b0, b1) -> {
+            int j1 = Math.min(n, b1 * VL);
+            float[] sums = new float[m * VL];
+            int j = b0 * VL;
+            for (; j + VL <= j1; j += VL) {
+                Arrays.fill(sums, 0f);
+                int base = bOffset + j * ldb;
+                for (int p0 = 0; p0 < blockedK; p0 += 16) {
+                    transposedBlock(b, base + p0, ldb, rowsA, p0, sums);
+                }
+                for (int i = 0; i < m; i++) {
+                    int ai = i * k;
+                    FloatVector acc = FloatVector.fromArray(SPECIES, sums, i * VL);
+                    if (transB) {
+                        for (int p = blockedK; p < k; p++) {
+                            acc = FloatVector.fromArray(SPECIES, b, base + p, stride, 0)
+                                    .fma(FloatVector.broadcast(SPECIES, rowsA[ai + p]), acc);
+                        }
+                    } else {
+                        for (int p = 0; p < k; p++) {
+                            acc = FloatVector.fromArray(SPECIES, b, bOffset + p * ldb + j)
+                                    .fma(FloatVector.broadcast(SPECIES, rowsA[ai + p]), acc);
+                        }
+                    }
+                    int row = cOffset + i * ldc;
+                    if (beta == 0f) {
+                        acc.mul(alpha).intoArray(c, row + j);
+                    } else {
+                        acc.fma(FloatVector.broadcast(SPECIES, alpha),
+                                FloatVector.fromArray(SPECIES, c, row + j).mul(beta)).intoArray(c, row + j);
+                    }
+                }
+            }
+            for (; j < j1; j++) {
+                for (int i = 0; i < m; i++) {
+                    int ai = i * k;
+                    float sum = 0f;
+                    for (int p = 0; p < k; p++) {
+                        sum = Math.fma(rowsA[ai + p], transB ? b[bOffset + j * ldb + p] : b[bOffset + p * ldb + j], sum);
+                    }
+                    int at = cOffset + i * ldc + j;
+                    c[at] = beta == 0f ? sum * alpha : Math.fma(sum, alpha, beta * c[at]);
+                }
+            }
+        });
+    }
+
+    /**
+     * Indexes for {@code selectFrom(u, v)}: LO gives {@code u0 v0 u1 v1 ...} from the lower halves of u and v, HI
+     * the same from the upper halves.
+     */
+    private static final FloatVector INTERLEAVE_LO;
+    private static final FloatVector INTERLEAVE_HI;
+
+    static {
+        float[] lo = new float[VL];
+        float[] hi = new float[VL];
+        for (int l = 0; l < VL / 2; l++) {
+            lo[2 * l] = l;
+            lo[2 * l + 1] = VL + l;
+            hi[2 * l] = VL / 2 + l;
+            hi[2 * l + 1] = VL + VL / 2 + l;
+        }
+        INTERLEAVE_LO = FloatVector.fromArray(SPECIES, lo, 0);
+        INTERLEAVE_HI = FloatVector.fromArray(SPECIES, hi, 0);
+    }
+
+    /**
+     * Sixteen steps {@code p0 .. p0+15} of the chains of one row {@code a} of A with 16 columns whose B rows
+     * start at {@code b[at]}, {@code b[at + ldb]}, ... (16 lanes only): loads the 16 x 16 block row by row and
+     * transposes it with four rounds of interleaving rows r and r + 8 (each round rotates the 8-bit (row, lane)
+     * index by one bit, so four rounds swap row and lane), then continues the chains in {@code sums} over op(B)'s
+     * rows in order. Written out, with no loop, so that C2 keeps the 16 vectors in registers (vectors live across
+     * a loop's back edge get boxed: with the rows of A as a loop it ran five times slower than the gather).
+     */
+    private static void transposedBlock(float[] b, int at, int ldb, float[] a, int p0, float[] sums) {
+        FloatVector r0 = FloatVector.fromArray(SPECIES, b, at);
+        FloatVector r1 = FloatVector.fromArray(SPECIES, b, at + 1 * ldb);
+        FloatVector r2 = FloatVector.fromArray(SPECIES, b, at + 2 * ldb);
+        FloatVector r3 = FloatVector.fromArray(SPECIES, b, at + 3 * ldb);
+        FloatVector r4 = FloatVector.fromArray(SPECIES, b, at + 4 * ldb);
+        FloatVector r5 = FloatVector.fromArray(SPECIES, b, at + 5 * ldb);
+        FloatVector r6 = FloatVector.fromArray(SPECIES, b, at + 6 * ldb);
+        FloatVector r7 = FloatVector.fromArray(SPECIES, b, at + 7 * ldb);
+        FloatVector r8 = FloatVector.fromArray(SPECIES, b, at + 8 * ldb);
+        FloatVector r9 = FloatVector.fromArray(SPECIES, b, at + 9 * ldb);
+        FloatVector r10 = FloatVector.fromArray(SPECIES, b, at + 10 * ldb);
+        FloatVector r11 = FloatVector.fromArray(SPECIES, b, at + 11 * ldb);
+        FloatVector r12 = FloatVector.fromArray(SPECIES, b, at + 12 * ldb);
+        FloatVector r13 = FloatVector.fromArray(SPECIES, b, at + 13 * ldb);
+        FloatVector r14 = FloatVector.fromArray(SPECIES, b, at + 14 * ldb);
+        FloatVector r15 = FloatVector.fromArray(SPECIES, b, at + 15 * ldb);
+        FloatVector s0 = INTERLEAVE_LO.selectFrom(r0, r8);
+        FloatVector s1 = INTERLEAVE_HI.selectFrom(r0, r8);
+        FloatVector s2 = INTERLEAVE_LO.selectFrom(r1, r9);
+        FloatVector s3 = INTERLEAVE_HI.selectFrom(r1, r9);
+        FloatVector s4 = INTERLEAVE_LO.selectFrom(r2, r10);
+        FloatVector s5 = INTERLEAVE_HI.selectFrom(r2, r10);
+        FloatVector s6 = INTERLEAVE_LO.selectFrom(r3, r11);
+        FloatVector s7 = INTERLEAVE_HI.selectFrom(r3, r11);
+        FloatVector s8 = INTERLEAVE_LO.selectFrom(r4, r12);
+        FloatVector s9 = INTERLEAVE_HI.selectFrom(r4, r12);
+        FloatVector s10 = INTERLEAVE_LO.selectFrom(r5, r13);
+        FloatVector s11 = INTERLEAVE_HI.selectFrom(r5, r13);
+        FloatVector s12 = INTERLEAVE_LO.selectFrom(r6, r14);
+        FloatVector s13 = INTERLEAVE_HI.selectFrom(r6, r14);
+        FloatVector s14 = INTERLEAVE_LO.selectFrom(r7, r15);
+        FloatVector s15 = INTERLEAVE_HI.selectFrom(r7, r15);
+        FloatVector t0 = INTERLEAVE_LO.selectFrom(s0, s8);
+        FloatVector t1 = INTERLEAVE_HI.selectFrom(s0, s8);
+        FloatVector t2 = INTERLEAVE_LO.selectFrom(s1, s9);
+        FloatVector t3 = INTERLEAVE_HI.selectFrom(s1, s9);
+        FloatVector t4 = INTERLEAVE_LO.selectFrom(s2, s10);
+        FloatVector t5 = INTERLEAVE_HI.selectFrom(s2, s10);
+        FloatVector t6 = INTERLEAVE_LO.selectFrom(s3, s11);
+        FloatVector t7 = INTERLEAVE_HI.selectFrom(s3, s11);
+        FloatVector t8 = INTERLEAVE_LO.selectFrom(s4, s12);
+        FloatVector t9 = INTERLEAVE_HI.selectFrom(s4, s12);
+        FloatVector t10 = INTERLEAVE_LO.selectFrom(s5, s13);
+        FloatVector t11 = INTERLEAVE_HI.selectFrom(s5, s13);
+        FloatVector t12 = INTERLEAVE_LO.selectFrom(s6, s14);
+        FloatVector t13 = INTERLEAVE_HI.selectFrom(s6, s14);
+        FloatVector t14 = INTERLEAVE_LO.selectFrom(s7, s15);
+        FloatVector t15 = INTERLEAVE_HI.selectFrom(s7, s15);
+        FloatVector u0 = INTERLEAVE_LO.selectFrom(t0, t8);
+        FloatVector u1 = INTERLEAVE_HI.selectFrom(t0, t8);
+        FloatVector u2 = INTERLEAVE_LO.selectFrom(t1, t9);
+        FloatVector u3 = INTERLEAVE_HI.selectFrom(t1, t9);
+        FloatVector u4 = INTERLEAVE_LO.selectFrom(t2, t10);
+        FloatVector u5 = INTERLEAVE_HI.selectFrom(t2, t10);
+        FloatVector u6 = INTERLEAVE_LO.selectFrom(t3, t11);
+        FloatVector u7 = INTERLEAVE_HI.selectFrom(t3, t11);
+        FloatVector u8 = INTERLEAVE_LO.selectFrom(t4, t12);
+        FloatVector u9 = INTERLEAVE_HI.selectFrom(t4, t12);
+        FloatVector u10 = INTERLEAVE_LO.selectFrom(t5, t13);
+        FloatVector u11 = INTERLEAVE_HI.selectFrom(t5, t13);
+        FloatVector u12 = INTERLEAVE_LO.selectFrom(t6, t14);
+        FloatVector u13 = INTERLEAVE_HI.selectFrom(t6, t14);
+        FloatVector u14 = INTERLEAVE_LO.selectFrom(t7, t15);
+        FloatVector u15 = INTERLEAVE_HI.selectFrom(t7, t15);
+        FloatVector c0 = INTERLEAVE_LO.selectFrom(u0, u8);
+        FloatVector c1 = INTERLEAVE_HI.selectFrom(u0, u8);
+        FloatVector c2 = INTERLEAVE_LO.selectFrom(u1, u9);
+        FloatVector c3 = INTERLEAVE_HI.selectFrom(u1, u9);
+        FloatVector c4 = INTERLEAVE_LO.selectFrom(u2, u10);
+        FloatVector c5 = INTERLEAVE_HI.selectFrom(u2, u10);
+        FloatVector c6 = INTERLEAVE_LO.selectFrom(u3, u11);
+        FloatVector c7 = INTERLEAVE_HI.selectFrom(u3, u11);
+        FloatVector c8 = INTERLEAVE_LO.selectFrom(u4, u12);
+        FloatVector c9 = INTERLEAVE_HI.selectFrom(u4, u12);
+        FloatVector c10 = INTERLEAVE_LO.selectFrom(u5, u13);
+        FloatVector c11 = INTERLEAVE_HI.selectFrom(u5, u13);
+        FloatVector c12 = INTERLEAVE_LO.selectFrom(u6, u14);
+        FloatVector c13 = INTERLEAVE_HI.selectFrom(u6, u14);
+        FloatVector c14 = INTERLEAVE_LO.selectFrom(u7, u15);
+        FloatVector c15 = INTERLEAVE_HI.selectFrom(u7, u15);
+        // c0 .. c15 are op(B)'s rows p0 .. p0+15 over the 16 columns.
+        FloatVector acc = FloatVector.fromArray(SPECIES, sums, 0);
+        acc = c0.fma(FloatVector.broadcast(SPECIES, a[p0]), acc);
+        acc = c1.fma(FloatVector.broadcast(SPECIES, a[p0 + 1]), acc);
+        acc = c2.fma(FloatVector.broadcast(SPECIES, a[p0 + 2]), acc);
+        acc = c3.fma(FloatVector.broadcast(SPECIES, a[p0 + 3]), acc);
+        acc = c4.fma(FloatVector.broadcast(SPECIES, a[p0 + 4]), acc);
+        acc = c5.fma(FloatVector.broadcast(SPECIES, a[p0 + 5]), acc);
+        acc = c6.fma(FloatVector.broadcast(SPECIES, a[p0 + 6]), acc);
+        acc = c7.fma(FloatVector.broadcast(SPECIES, a[p0 + 7]), acc);
+        acc = c8.fma(FloatVector.broadcast(SPECIES, a[p0 + 8]), acc);
+        acc = c9.fma(FloatVector.broadcast(SPECIES, a[p0 + 9]), acc);
+        acc = c10.fma(FloatVector.broadcast(SPECIES, a[p0 + 10]), acc);
+        acc = c11.fma(FloatVector.broadcast(SPECIES, a[p0 + 11]), acc);
+        acc = c12.fma(FloatVector.broadcast(SPECIES, a[p0 + 12]), acc);
+        acc = c13.fma(FloatVector.broadcast(SPECIES, a[p0 + 13]), acc);
+        acc = c14.fma(FloatVector.broadcast(SPECIES, a[p0 + 14]), acc);
+        acc = c15.fma(FloatVector.broadcast(SPECIES, a[p0 + 15]), acc);
+        acc.intoArray(sums, 0);
+    }
 
     /** Small products: one pass per row of C with the K loop outermost, no packing. */
     private static void small(boolean transA, boolean transB, int m, int n, int k,
