@@ -42,6 +42,8 @@ class BenchSteeringCommandTest {
                         .isCloseTo(1 - m.get("tokens_per_s").asDouble() / base, org.assertj.core.api.Assertions.within(1e-9))
                         .isLessThan(1);
                 assertThat(m.get("changed_continuations").asInt()).as(mode).isBetween(0, 2);
+                assertThat(m.get("hook_share").asDouble()).as(mode + ": share of the time inside the hook")
+                        .isGreaterThan(0).isLessThan(1);
             }
         }
         assertThat(r.get("max_cost").asDouble()).isEqualTo(List.of("add", "bias", "clamp").stream()

@@ -98,10 +98,35 @@ public final class SteeringBenchmark {
      * @param cost           {@code 1 - tokensPerSecond / unsteered tokensPerSecond} (0 for the baseline)
      * @param pairedCost     the median over rounds of {@code 1 - unsteered time / this time} within the same round,
      *                       less exposed to the machine's speed drifting between rounds
+     * @param hookShare      the median over rounds of the share of the round's time spent inside the steering hook:
+     *                       the work steering adds, measured directly and so less exposed to other processes than
+     *                       {@code cost} (it leaves out indirect costs such as caches the hook evicts)
      * @param changedPrompts prompts whose continuation differs from the unsteered one (0 for the baseline)
      */
     public record ModeResult(String mode, double[] seconds, double medianSeconds, double tokensPerSecond, double cost,
-                             double pairedCost, int changedPrompts) {
+                             double pairedCost, double hookShare, int changedPrompts) {
+    }
+
+    /** A hook that adds up the time spent in the hook it wraps. */
+    static final class TimedHook implements ResidualHook {
+        private final ResidualHook inner;
+        long nanos;
+
+        TimedHook(ResidualHook inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public HookPoint point() {
+            return inner.point();
+        }
+
+        @Override
+        public void onResidual(io.github.sae4j.api.model.ResidualSlice slice) {
+            long t0 = System.nanoTime();
+            inner.onResidual(slice);
+            nanos += System.nanoTime() - t0;
+        }
     }
 
     /** The run: what was measured, on what, and the result per configuration (the baseline first). */
@@ -197,8 +222,8 @@ public final class SteeringBenchmark {
         List<List<ResidualHook>> hooks = new ArrayList<>();
         for (Steering.Mode mode : MODES) {
             // Positions ALL makes the prompt length irrelevant, so one hook serves every prompt.
-            hooks.add(mode == null ? List.of() : List.of(new Steering(sae, hook,
-                    List.of(new Steering.Edit(options.latent(), options.strength(), mode)), Steering.Positions.ALL, 0)));
+            hooks.add(mode == null ? List.of() : List.of(new TimedHook(new Steering(sae, hook,
+                    List.of(new Steering.Edit(options.latent(), options.strength(), mode)), Steering.Positions.ALL, 0))));
         }
         long tokens = (long) options.prompts() * options.newTokens();
         out.printf(Locale.ROOT, "steering benchmark: %s, SAE %s at %s, latent %d strength %s, all positions; %d prompts x "
@@ -208,10 +233,13 @@ public final class SteeringBenchmark {
 
         int configs = MODES.size();
         double[][] seconds = new double[configs][options.rounds()];
+        double[][] inHook = new double[configs][options.rounds()];
         int[][][] continuations = new int[configs][][];
         for (int round = -options.warmup(); round < options.rounds(); round++) {
             for (int c = 0; c < configs; c++) {
                 int[][] generated = new int[prompts.size()][];
+                TimedHook timed = hooks.get(c).isEmpty() ? null : (TimedHook) hooks.get(c).getFirst();
+                long hookBefore = timed == null ? 0 : timed.nanos;
                 long t0 = System.nanoTime();
                 for (int p = 0; p < prompts.size(); p++) {
                     GenerationResult g = model.generate(prompts.get(p), generation, hooks.get(c), null);
@@ -227,6 +255,7 @@ public final class SteeringBenchmark {
                 continuations[c] = generated;
                 if (round >= 0) {
                     seconds[c][round] = s;
+                    inHook[c][round] = timed == null ? 0 : (timed.nanos - hookBefore) / 1e9 / s;
                 }
             }
         }
@@ -245,7 +274,8 @@ public final class SteeringBenchmark {
                 changed += Arrays.equals(continuations[c][p], continuations[0][p]) ? 0 : 1;
             }
             results.add(new ModeResult(MODES.get(c) == null ? "unsteered" : MODES.get(c).name().toLowerCase(Locale.ROOT),
-                    seconds[c], m, rate, c == 0 ? 0 : 1 - rate / baseRate, c == 0 ? 0 : median(paired), changed));
+                    seconds[c], m, rate, c == 0 ? 0 : 1 - rate / baseRate, c == 0 ? 0 : median(paired),
+                    median(inHook[c]), changed));
         }
         Result result = new Result(model.info().name(), hook.toString(), saeDescription, threads, options, tokens,
                 results);
@@ -260,9 +290,9 @@ public final class SteeringBenchmark {
                         m.tokensPerSecond());
             } else {
                 out.printf(Locale.ROOT, "  %-9s %8.3f s  %8.1f tokens/s   cost %5.1f%% (per-round pairs %5.1f%%; "
-                                + "target <= %.0f%%), %d of %d continuations changed%n", m.mode(), m.medianSeconds(),
-                        m.tokensPerSecond(), 100 * m.cost(), 100 * m.pairedCost(), 100 * TARGET_MAX_COST,
-                        m.changedPrompts(), r.options().prompts());
+                                + "time in the hook %4.1f%%; target <= %.0f%%), %d of %d continuations changed%n",
+                        m.mode(), m.medianSeconds(), m.tokensPerSecond(), 100 * m.cost(), 100 * m.pairedCost(),
+                        100 * m.hookShare(), 100 * TARGET_MAX_COST, m.changedPrompts(), r.options().prompts());
             }
         }
         StringBuilder rounds = new StringBuilder("  rounds (s):");
@@ -300,6 +330,7 @@ public final class SteeringBenchmark {
             if (!m.mode().equals("unsteered")) {
                 node.put("cost", m.cost());
                 node.put("paired_cost", m.pairedCost());
+                node.put("hook_share", m.hookShare());
                 node.put("changed_continuations", m.changedPrompts());
             }
         }
