@@ -2,6 +2,7 @@ package io.github.sae4j.cli;
 
 import io.github.sae4j.api.backend.Backend;
 import io.github.sae4j.core.Plugins;
+import io.github.sae4j.core.bench.DataParallelBenchmark;
 import io.github.sae4j.core.bench.TrainStepBenchmark;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -44,6 +45,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gemm", description = "instead: the java backend's GEMM on the four SAE shapes, against the machine's FMA peak")
     boolean gemm;
 
+    @Option(names = "--data-parallel", paramLabel = "N", description = "instead: the trainer's step on one java device"
+            + " with all the threads against N logical devices that split them (data-parallel scaling on one CPU)")
+    Integer dataParallel;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "with --data-parallel: also write the figures here")
+    java.nio.file.Path json;
+
     @Option(names = "--backend", defaultValue = "java", description = "compute backend (default ${DEFAULT-VALUE})")
     String backend;
 
@@ -51,7 +59,7 @@ final class BenchCommand implements Callable<Integer> {
     Map<String, String> backendOptions = new LinkedHashMap<>();
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         if (iterations < 1 || warmup < 0) {
             throw new IllegalArgumentException("--iterations must be >= 1 and --warmup >= 0");
         }
@@ -60,6 +68,18 @@ final class BenchCommand implements Callable<Integer> {
             io.github.sae4j.core.bench.GemmBenchmark.main(new String[] {
                     backendOptions.getOrDefault("threads", String.valueOf(Runtime.getRuntime().availableProcessors())),
                     String.valueOf(iterations)});
+            return 0;
+        }
+        if (dataParallel != null) {
+            int threads = Integer.parseInt(backendOptions.getOrDefault("threads",
+                    String.valueOf(Runtime.getRuntime().availableProcessors())));
+            var r = DataParallelBenchmark.run(new DataParallelBenchmark.Setup(batch, dIn, latents, k, threads,
+                    dataParallel), warmup, iterations, out);
+            DataParallelBenchmark.print(r, out);
+            if (json != null) {
+                DataParallelBenchmark.writeJson(r, json);
+                out.println("wrote " + json);
+            }
             return 0;
         }
         try (Backend b = Plugins.openBackend(backend, backendOptions)) {

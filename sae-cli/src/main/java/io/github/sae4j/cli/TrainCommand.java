@@ -127,6 +127,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", description = "device index within the backend (default 0)")
     Integer device;
 
+    @Option(names = "--devices", split = ",", paramLabel = "I,J,...", description = "train data-parallel on these "
+            + "devices of the backend, one SAE replica each on a slice of every batch (e.g. 0,1; on the java backend "
+            + "add --backend-option devices=2 for two logical CPU devices)")
+    List<Integer> devices;
+
     @Option(names = "--metrics", split = ",", description = "metrics sinks (default: all installed, e.g. jsonl,plot)")
     List<String> metrics;
 
@@ -231,7 +236,11 @@ final class TrainCommand implements Callable<Integer> {
         if (shuffleWindow != null) b.shuffleWindowRows(shuffleWindow);
         if (backend != null) b.backend(backend);
         b.backendOptions(backendOptions);
+        if (device != null && devices != null) {
+            throw new IllegalArgumentException("give --device (one device) or --devices (data-parallel), not both");
+        }
         if (device != null) b.device(device);
+        if (devices != null) b.devices(devices);
         if (residualOf != null) b.residualOf(residualOf.toString());
         TrainerConfig config = b.build();
         // Check the settings against the sizes before anything is written.

@@ -59,6 +59,32 @@ class CliBadInputTest {
     }
 
     @Test
+    void badDeviceListsFailBeforeAnythingIsWritten(@TempDir Path dir) {
+        Path run = dir.resolve("run");
+        CliRun missing = CliRun.of(train(data, run, "--devices", "0,1"));
+        assertThat(missing.exitCode()).isEqualTo(1);
+        assertThat(missing.err()).contains("has no device 1").contains("0: CPU").contains("devices=N");
+        CliRun twice = CliRun.of(train(data, run, "--devices", "0,1,1", "--backend-option", "devices=3"));
+        assertThat(twice.err()).contains("devices=[0, 1, 1]").contains("device 1 is listed twice");
+        CliRun both = CliRun.of(train(data, run, "--device", "1", "--devices", "0,1"));
+        assertThat(both.err()).contains("--device").contains("--devices").contains("not both");
+        CliRun smallBatch = CliRun.of("train", "--data", data.toString(), "--out", run.toString(), "--latents", "64",
+                "-k", "4", "--batch-size", "1", "--steps", "2", "--devices", "0,1", "--backend-option", "devices=2");
+        assertThat(smallBatch.err()).contains("batch_size=1").contains("number of devices (2");
+        assertThat(run).as("no run directory for a run that could not start").doesNotExist();
+    }
+
+    @Test
+    void twoLogicalDevicesTrainAndAreRecordedForResume(@TempDir Path dir) throws IOException {
+        Path run = dir.resolve("run");
+        CliRun trained = CliRun.of(train(data, run, "--devices", "0,1", "--backend-option", "devices=2",
+                "--backend-option", "threads=2"));
+        assertThat(trained.exitCode()).as(trained.toString()).isZero();
+        assertThat(Files.readString(run.resolve("train-config.json"))).contains("\"devices\" : [ 0, 1 ]");
+        assertThat(run.resolve("sae").resolve("sae.safetensors")).exists();
+    }
+
+    @Test
     void aTruncatedShardIsNamed(@TempDir Path dir) throws IOException {
         Path copy = dir.resolve("acts");
         Files.createDirectories(copy);

@@ -8,10 +8,8 @@ import io.github.sae4j.api.activation.ActivationSplit;
 import io.github.sae4j.api.activation.ActivationStatistics;
 import io.github.sae4j.api.activation.ActivationStream;
 import io.github.sae4j.api.backend.Backend;
-import io.github.sae4j.api.backend.DType;
 import io.github.sae4j.api.backend.Device;
 import io.github.sae4j.api.backend.Tensor;
-import io.github.sae4j.api.backend.TensorOps;
 import io.github.sae4j.api.metrics.MetricsRecord;
 import io.github.sae4j.api.metrics.MetricsSink;
 import io.github.sae4j.api.metrics.MetricsSinkProvider;
@@ -20,7 +18,6 @@ import io.github.sae4j.api.sae.Sae;
 import io.github.sae4j.api.sae.SaeArchitecture;
 import io.github.sae4j.api.sae.SaeParameter;
 import io.github.sae4j.api.sae.SaeSpec;
-import io.github.sae4j.api.sae.TrainingContext;
 import io.github.sae4j.api.sae.TrainingStepResult;
 import io.github.sae4j.core.Plugins;
 import io.github.sae4j.core.checkpoint.SaeCheckpoint;
@@ -54,6 +51,10 @@ import java.util.Optional;
  * Each step: read a shuffled batch, forward and backward through the architecture (which adds AuxK when latents
  * are dead), project the decoder gradient, AdamW, renormalize the decoder, update the dead-latent counters. Every
  * operation is deterministic, so a run resumed from a checkpoint ends with the same weights as one never stopped.
+ *
+ * <p>With several devices ({@link TrainerConfig#devices()}) the forward and backward run data-parallel, one replica
+ * per device on a slice of the batch ({@link DataParallelReplicas}); everything after them (the decoder rule, AdamW,
+ * the dead-latent counters, checkpoints, validation) happens once, on the master replica, as with one device.
  */
 public final class Trainer {
 
@@ -144,7 +145,10 @@ public final class Trainer {
         SaeArchitecture architecture = Plugins.architectures().get(config.architecture());
         try (Backend backend = Plugins.openBackend(config.backend(), config.backendOptions());
              ActivationSource source = openData(backend)) {
-            Device device = backend.device(config.device());
+            List<Device> devices = new ArrayList<>();
+            for (int index : config.deviceIndices()) {
+                devices.add(backend.device(index));
+            }
             ActivationSourceInfo info = source.info();
             int dIn = info.dModel();
             ActivationStatistics stats = info.statistics() != null ? info.statistics() : estimateStatistics(source, dIn);
@@ -174,7 +178,7 @@ public final class Trainer {
                 for (MetricsSinkProvider provider : sinkProviders) {
                     sinks.add(provider.open(runDirectory, resumedAt));
                 }
-                return train(device, source, spec, stats, checkpoints, configSha, latest, sinks);
+                return train(devices, source, spec, stats, checkpoints, configSha, latest, sinks);
             } finally {
                 IOException first = null;
                 for (MetricsSink sink : sinks) {
@@ -191,22 +195,17 @@ public final class Trainer {
         }
     }
 
-    private Outcome train(Device device, ActivationSource source, SaeSpec spec, ActivationStatistics stats,
+    private Outcome train(List<Device> devices, ActivationSource source, SaeSpec spec, ActivationStatistics stats,
                           Path checkpoints, String configSha, Optional<Path> latest, List<MetricsSink> sinks)
             throws IOException {
-        TensorOps ops = device.ops();
+        Device device = devices.getFirst();
         int dIn = spec.dIn();
-        double scale = spec.inputScale();
         SaeArchitecture architecture = Plugins.architectures().get(spec.architecture());
-        try (Sae sae = architecture.create(spec, device);
-             AdamW optimizer = new AdamW(device, sae.parameters(), config.beta1(), config.beta2(), config.eps(),
-                     config.weightDecay());
-             Gradients gradients = new Gradients(device, sae.parameters());
-             Tensor deadMask = device.allocate(DType.F32, spec.dSae());
-             Tensor firedCounts = device.allocate(DType.F32, spec.dSae());
-             Tensor x = device.allocate(DType.F32, config.batchSize(), dIn);
-             Tensor shift = spec.inputShift() == null ? null : device.upload(spec.inputShift(), dIn)) {
-
+        try (DataParallelReplicas replicas = DataParallelReplicas.open(architecture, spec, devices, config.batchSize());
+             AdamW optimizer = new AdamW(device, replicas.master().parameters(), config.beta1(), config.beta2(),
+                     config.eps(), config.weightDecay())) {
+            Sae sae = replicas.master();
+            Map<String, Tensor> gradients = replicas.masterGradients();
             DeadLatentTracker dead = new DeadLatentTracker(spec.dSae(), config.deadTokens());
             UnitNormDecoderConstraint constraint = UnitNormDecoderConstraint.of(sae);
             long step = 0;
@@ -232,7 +231,7 @@ public final class Trainer {
                 sae.initialize(config.seed(), mean);
                 constraint.renormalize();
             }
-            deadMask.copyFrom(dead.mask());
+            replicas.copyWeights();
             AuxKSettings auxK = config.auxKEnabled() && sae.supportsAuxK()
                     ? new AuxKSettings(config.auxK(), (float) config.auxKCoefficient()) : null;
             if (config.auxKEnabled() && !sae.supportsAuxK()) {
@@ -243,6 +242,14 @@ public final class Trainer {
             if (validation.isEmpty()) {
                 listener.onMessage("no validation data (validation_fraction=" + config.validationFraction()
                         + "); validation metrics are skipped");
+            }
+            if (replicas.size() > 1) {
+                StringBuilder sb = new StringBuilder("data-parallel over " + replicas.size() + " devices, "
+                        + replicas.sliceRows() + " rows of each batch:");
+                for (Device d : devices) {
+                    sb.append("\n  ").append(d.index()).append(": ").append(d.description());
+                }
+                listener.onMessage(sb.toString());
             }
             listener.onStart(step + 1, config.steps(), spec, device);
 
@@ -260,29 +267,22 @@ public final class Trainer {
             try (ActivationStream stream = source.open(readOptions)) {
                 while (step < config.steps()) {
                     readFullBatch(stream, batch);
-                    x.copyFrom(batch.values(), 0);
-                    if (shift != null) {
-                        ops.addRowVector(x, -1f, shift);
-                    }
-                    if (scale != 1.0) {
-                        ops.axpby((float) scale, x, 0f, x);
-                    }
                     step++;
-                    ops.fill(firedCounts, 0f);
-                    TrainingContext context = TrainingContext.of(deadMask, dead.deadCount(), auxK, firedCounts);
-                    TrainingStepResult result = sae.trainingStep(x, context, gradients.byName);
+                    DataParallelReplicas.Step parallel = replicas.step(batch.values(), dead.mask(), dead.deadCount(),
+                            auxK);
+                    TrainingStepResult result = parallel.result();
                     if (!Double.isFinite(result.loss())) {
                         throw new TrainingDivergedException("the loss became " + result.loss() + " at step " + step
                                 + " (terms " + result.terms() + "). Lower the learning rate (now "
                                 + config.learningRate() + ") or check the data; the last good checkpoint is in "
                                 + checkpoints);
                     }
-                    constraint.projectGradient(gradients.byName);
+                    constraint.projectGradient(gradients);
                     double lr = schedule.at(step);
-                    optimizer.step(gradients.byName, lr, step);
+                    optimizer.step(gradients, lr, step);
                     constraint.renormalize();
-                    dead.update(firedCounts.toFloatArray(), batch.rows());
-                    deadMask.copyFrom(dead.mask());
+                    replicas.copyWeights();
+                    dead.update(parallel.firedCounts(), batch.rows());
                     tokens += batch.rows();
                     windowTokens += batch.rows();
                     listener.onStep(step, result, lr, dead.deadFraction());
@@ -453,24 +453,6 @@ public final class Trainer {
             return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Gradient tensors, one per parameter, reused every step. */
-    private static final class Gradients implements AutoCloseable {
-        final Map<String, Tensor> byName = new LinkedHashMap<>();
-
-        Gradients(Device device, List<SaeParameter> parameters) {
-            for (SaeParameter p : parameters) {
-                if (p.trainable()) {
-                    byName.put(p.name(), device.allocate(DType.F32, p.value().shape()));
-                }
-            }
-        }
-
-        @Override
-        public void close() {
-            byName.values().forEach(Tensor::close);
         }
     }
 }

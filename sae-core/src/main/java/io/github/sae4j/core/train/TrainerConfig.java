@@ -42,7 +42,10 @@ import java.util.Map;
  * @param shuffleWindowRows  the shuffle buffer: rows mixed at a time from across the shards
  * @param backend            compute backend name
  * @param backendOptions     backend options, for example {@code {"threads": "2"}}
- * @param device             device index within the backend
+ * @param device             device index within the backend (with {@code devices}: the first of them, the master)
+ * @param devices            device indices for data-parallel training, or null for the one {@code device}: one SAE
+ *                           replica per device, each on a contiguous slice of every batch (see {@link Trainer}).
+ *                           Left out of the JSON when null, so that single-device runs keep their config hash
  * @param residualOf         an SAE directory, or null: train on the residuals {@code x - x_hat} of that frozen SAE
  *                           instead of the activations (stage 2 of a {@code stack}). Left out of the JSON when null,
  *                           so that runs started before it existed still resume
@@ -77,6 +80,7 @@ public record TrainerConfig(
         String backend,
         Map<String, String> backendOptions,
         int device,
+        @JsonInclude(JsonInclude.Include.NON_NULL) List<Integer> devices,
         @JsonInclude(JsonInclude.Include.NON_NULL) String residualOf) {
 
     public static final String NORMALIZE_NONE = "none";
@@ -88,6 +92,8 @@ public record TrainerConfig(
         settings = settings == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings));
         backendOptions = backendOptions == null ? Map.of()
                 : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(backendOptions));
+        devices = devices == null || devices.isEmpty() ? null : java.util.Collections.unmodifiableList(
+                new java.util.ArrayList<>(devices));
     }
 
     static final ObjectMapper JSON = new ObjectMapper()
@@ -111,7 +117,13 @@ public record TrainerConfig(
                 .validationFraction(validationFraction).validationEvery(validationEvery)
                 .validationTokens(validationTokens).checkpointEvery(checkpointEvery).keepCheckpoints(keepCheckpoints)
                 .logEvery(logEvery).shuffleWindowRows(shuffleWindowRows).backend(backend)
-                .backendOptions(backendOptions).device(device).residualOf(residualOf);
+                .backendOptions(backendOptions).device(device).devices(devices).residualOf(residualOf);
+    }
+
+    /** The devices this run trains on, master first: {@code devices}, or the one {@code device}. */
+    @JsonIgnore
+    public List<Integer> deviceIndices() {
+        return devices == null ? List.of(device) : devices;
     }
 
     @JsonIgnore
@@ -151,6 +163,18 @@ public record TrainerConfig(
         require(shuffleWindowRows >= 1, "shuffle_window_rows", shuffleWindowRows, ">= 1");
         require(backend != null && !backend.isBlank(), "backend", backend, "a backend name such as java");
         require(device >= 0, "device", device, ">= 0");
+        if (devices != null) {
+            for (int i = 0; i < devices.size(); i++) {
+                Integer d = devices.get(i);
+                require(d != null && d >= 0, "devices", devices, "device indices >= 0, such as [0, 1]");
+                require(devices.indexOf(d) == i, "devices", devices,
+                        "distinct device indices (device " + d + " is listed twice; each device holds one replica)");
+            }
+            require(device == devices.getFirst(), "device", device,
+                    "the first of devices " + devices + " (the master replica), or left out");
+            require(batchSize >= devices.size(), "batch_size", batchSize, "at least the number of devices ("
+                    + devices.size() + " in " + devices + "), so that every device trains on rows of each batch");
+        }
         require(residualOf == null || !residualOf.isBlank(), "residual_of", residualOf,
                 "an SAE directory (or left out)");
         return this;
@@ -194,6 +218,7 @@ public record TrainerConfig(
         private String backend = "java";
         private Map<String, String> backendOptions = new LinkedHashMap<>();
         private int device = 0;
+        private List<Integer> devices;
         private String residualOf;
 
         public Builder data(String v) { data = v; return this; }
@@ -226,6 +251,22 @@ public record TrainerConfig(
         public Builder backend(String v) { backend = v; return this; }
         public Builder backendOptions(Map<String, String> v) { backendOptions = new LinkedHashMap<>(v); return this; }
         public Builder device(int v) { device = v; return this; }
+
+        /** Data-parallel devices, master first; one device is the same as {@link #device(int)}. */
+        public Builder devices(List<Integer> v) {
+            if (v == null || v.isEmpty()) {
+                devices = null;
+            } else if (v.size() == 1 && v.getFirst() != null) {
+                device = v.getFirst();
+                devices = null;
+            } else {
+                devices = new java.util.ArrayList<>(v);
+                if (v.getFirst() != null) {
+                    device = v.getFirst();
+                }
+            }
+            return this;
+        }
         public Builder residualOf(String v) { residualOf = v; return this; }
 
         /** Applies derived defaults (warm-up: 5% of the steps, at most 1000) and validates. */
@@ -234,7 +275,7 @@ public record TrainerConfig(
             return new TrainerConfig(data, architecture, latents, settings, batchSize, steps, learningRate, warmup,
                     lrFloor, beta1, beta2, eps, weightDecay, seed, deadTokens, auxK, auxKCoefficient, normalize,
                     validationFraction, validationEvery, validationTokens, checkpointEvery, keepCheckpoints, logEvery,
-                    shuffleWindowRows, backend, backendOptions, device, residualOf).validate();
+                    shuffleWindowRows, backend, backendOptions, device, devices, residualOf).validate();
         }
     }
 }

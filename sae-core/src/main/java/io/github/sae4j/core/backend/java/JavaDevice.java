@@ -7,7 +7,7 @@ import io.github.sae4j.api.backend.Tensor;
 import io.github.sae4j.api.backend.TensorOps;
 import jdk.incubator.vector.FloatVector;
 
-/** The CPU as one device: heap tensors and ops run on a {@link WorkerPool}. */
+/** The CPU, or a share of its threads, as one device: heap tensors and ops run on a {@link WorkerPool}. */
 public final class JavaDevice implements Device {
 
     private final JavaBackend backend;
@@ -15,12 +15,15 @@ public final class JavaDevice implements Device {
     private final WorkerPool pool;
     private final JavaOps ops;
     private final DenseGemm gemm;
+    private final String role;
 
-    JavaDevice(JavaBackend backend, int index, WorkerPool pool, DenseGemm gemm) {
+    /** {@code role}: what the device is among several logical ones (null for the whole CPU). */
+    JavaDevice(JavaBackend backend, int index, WorkerPool pool, DenseGemm gemm, String role) {
         this.backend = backend;
         this.index = index;
         this.pool = pool;
         this.gemm = gemm;
+        this.role = role;
         this.ops = new JavaOps(this, pool);
     }
 
@@ -43,7 +46,8 @@ public final class JavaDevice implements Device {
     public String description() {
         return "CPU, " + pool.threads() + " thread" + (pool.threads() == 1 ? "" : "s") + ", "
                 + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors"
-                + (gemm == null ? "" : ", dense products: " + gemm.description());
+                + (gemm == null ? "" : ", dense products: " + gemm.description())
+                + (role == null ? "" : ", " + role);
     }
 
     @Override
