@@ -132,6 +132,10 @@ final class TrainCommand implements Callable<Integer> {
             + "add --backend-option devices=2 for two logical CPU devices)")
     List<Integer> devices;
 
+    @Option(names = "--shard-latents", description = "with --devices: split the SAE's latents over the devices instead "
+            + "of replicating it, for SAEs too wide for one device (topk only; see docs/multi-device.md)")
+    boolean shardLatents;
+
     @Option(names = "--metrics", split = ",", description = "metrics sinks (default: all installed, e.g. jsonl,plot)")
     List<String> metrics;
 
@@ -241,6 +245,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (device != null) b.device(device);
         if (devices != null) b.devices(devices);
+        b.shardLatents(shardLatents);
         if (residualOf != null) b.residualOf(residualOf.toString());
         TrainerConfig config = b.build();
         // Check the settings against the sizes before anything is written.

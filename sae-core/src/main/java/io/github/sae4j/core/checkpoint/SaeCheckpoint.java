@@ -54,11 +54,19 @@ public final class SaeCheckpoint {
             }
             arrays.add(Safetensors.Array.f32(p.name(), values, p.checkpointShape()));
         }
+        writeInto(sae.spec(), arrays, directory);
+    }
+
+    /**
+     * Writes an SAE given as arrays in checkpoint layout (for example gathered from the devices its latents are
+     * split over) into an existing directory: the same files as {@link #writeInto(Sae, Path)}.
+     */
+    public static void writeInto(SaeSpec spec, List<Safetensors.Array> arrays, Path directory) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
-        meta.put("architecture", sae.spec().architecture());
+        meta.put("architecture", spec.architecture());
         Safetensors.write(directory.resolve(WEIGHTS), arrays, meta);
-        Files.writeString(directory.resolve(CONFIG), JSON.writeValueAsString(configJson(sae.spec())));
+        Files.writeString(directory.resolve(CONFIG), JSON.writeValueAsString(configJson(spec)));
     }
 
     /** Row-major transpose of a rows x cols matrix. */

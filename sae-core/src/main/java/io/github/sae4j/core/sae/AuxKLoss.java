@@ -55,16 +55,31 @@ public final class AuxKLoss {
         Tensor errorHat = scratch.f32("auxk.errorHat", rows, dIn);
         ops.sparseDecode(values, indices, decoder, null, errorHat);
         double auxFvu = ops.sumSquaredDifference(errorHat, residual) / variance;
+        gradientOfErrorHat(ops, settings, variance, residual, errorHat);
+        backward(ops, scratch, values, indices, errorHat, decoder, encoderInput, gradDecoder, gradEncoderRows,
+                gradEncoderBias);
+        return auxFvu;
+    }
 
-        // d L / d e_hat = coefficient * 2 (e_hat - e) / variance, written over e_hat.
+    /** {@code d L / d e_hat = coefficient * 2 (e_hat - e) / variance}, written over {@code errorHat}. */
+    public static void gradientOfErrorHat(TensorOps ops, AuxKSettings settings, double variance, Tensor residual,
+                                          Tensor errorHat) {
         float scale = (float) (settings.coefficient() * 2.0 / variance);
         ops.axpby(-scale, residual, scale, errorHat);
-        ops.sparseAccumulateRows(values, indices, errorHat, 1f, gradDecoder);
-        Tensor gradValues = scratch.f32("auxk.gradValues", rows, kAux);
-        ops.sparseRowDots(indices, errorHat, decoder, gradValues);
+    }
+
+    /**
+     * Adds the gradients of the selected dead latents ({@code values} after relu, {@code indices}) given
+     * {@code dL/de_hat}: their decoder rows, and through their pre-activations their encoder rows and biases.
+     */
+    public static void backward(TensorOps ops, TensorCache scratch, Tensor values, Tensor indices,
+                                Tensor gradErrorHat, Tensor decoder, Tensor encoderInput, Tensor gradDecoder,
+                                Tensor gradEncoderRows, Tensor gradEncoderBias) {
+        ops.sparseAccumulateRows(values, indices, gradErrorHat, 1f, gradDecoder);
+        Tensor gradValues = scratch.f32("auxk.gradValues", values.rows(), values.cols());
+        ops.sparseRowDots(indices, gradErrorHat, decoder, gradValues);
         ops.reluBackward(values, gradValues, gradValues);
         ops.sparseColumnSums(gradValues, indices, 1f, gradEncoderBias);
         ops.sparseAccumulateRows(gradValues, indices, encoderInput, 1f, gradEncoderRows);
-        return auxFvu;
     }
 }

@@ -166,15 +166,7 @@ public final class TopKSae implements Sae {
         // Backward of the main loss: d/dx_hat = -2 (x - x_hat) / variance.
         Tensor gradReconstruction = scratch.f32("gradReconstruction", rows, dIn);
         ops.axpby((float) (-2.0 / variance), residual, 0f, gradReconstruction);
-        ops.fill(gDec, 0f);
-        ops.sparseAccumulateRows(values, indices, gradReconstruction, 1f, gDec);
-        Tensor gradValues = scratch.f32("gradValues", rows, k);
-        ops.sparseRowDots(indices, gradReconstruction, decoder, gradValues);
-        ops.reluBackward(values, gradValues, gradValues);
-        ops.fill(gEncBias, 0f);
-        ops.sparseColumnSums(gradValues, indices, 1f, gEncBias);
-        ops.fill(gEnc, 0f);
-        ops.sparseAccumulateRows(gradValues, indices, centered, 1f, gEnc);
+        backwardOfActive(ops, scratch, values, indices, gradReconstruction, centered, decoder, gDec, gEnc, gEncBias);
 
         double auxFvu = AuxKLoss.accumulate(ops, scratch, context, pre, residual, centered, decoder, gDec, gEnc, gEncBias);
         weights.decoderBiasGradient(gradReconstruction, gEncBias, gDecBias);
@@ -187,6 +179,37 @@ public final class TopKSae implements Sae {
         terms.put("mse", sse / ((double) rows * dIn));
         terms.put("auxk", auxFvu);
         return new TrainingStepResult(fvu + coefficient * auxFvu, terms, l0);
+    }
+
+    /**
+     * The gradients of the main loss through the active latents ({@code values} after relu, {@code indices}), given
+     * {@code dL/dx_hat}: decoder rows, encoder rows and encoder biases, overwriting the gradient tensors. Only the
+     * active rows are touched.
+     */
+    static void backwardOfActive(TensorOps ops, TensorCache scratch, Tensor values, Tensor indices,
+                                 Tensor gradReconstruction, Tensor encoderInput, Tensor decoder, Tensor gDec,
+                                 Tensor gEnc, Tensor gEncBias) {
+        ops.fill(gDec, 0f);
+        ops.sparseAccumulateRows(values, indices, gradReconstruction, 1f, gDec);
+        Tensor gradValues = scratch.f32("gradValues", values.rows(), values.cols());
+        ops.sparseRowDots(indices, gradReconstruction, decoder, gradValues);
+        ops.reluBackward(values, gradValues, gradValues);
+        ops.fill(gEncBias, 0f);
+        ops.sparseColumnSums(gradValues, indices, 1f, gEncBias);
+        ops.fill(gEnc, 0f);
+        ops.sparseAccumulateRows(gradValues, indices, encoderInput, 1f, gEnc);
+    }
+
+    AutoencoderWeights weights() {
+        return weights;
+    }
+
+    TensorCache scratch() {
+        return scratch;
+    }
+
+    int k() {
+        return k;
     }
 
     @Override

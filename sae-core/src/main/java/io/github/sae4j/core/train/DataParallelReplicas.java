@@ -15,10 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * The SAE replicas of a training run, one per device; the first is the master, whose weights the optimizer
@@ -81,7 +77,7 @@ public final class DataParallelReplicas implements AutoCloseable {
     private final SaeSpec spec;
     private final List<Replica> replicas;
     private final int batchRows;
-    private final ExecutorService workers;
+    private final DeviceWorkers workers;
     private final Map<String, Tensor> staging = new LinkedHashMap<>();
     private final float[] host;
 
@@ -89,17 +85,12 @@ public final class DataParallelReplicas implements AutoCloseable {
         this.spec = spec;
         this.replicas = replicas;
         this.batchRows = batchRows;
+        // The master's replica runs on the caller's thread, each other one on a thread of its own.
+        this.workers = new DeviceWorkers(replicas.size(), "sae4j-replica");
         if (replicas.size() == 1) {
-            workers = null;
             host = null;
             return;
         }
-        // The master's replica runs on the caller's thread, each other one on a thread of its own.
-        workers = Executors.newFixedThreadPool(replicas.size() - 1, task -> {
-            Thread t = new Thread(task, "sae4j-replica");
-            t.setDaemon(true);
-            return t;
-        });
         Replica master = replicas.getFirst();
         long largest = 0;
         for (SaeParameter p : master.sae.parameters()) {
@@ -242,45 +233,12 @@ public final class DataParallelReplicas implements AutoCloseable {
 
     /** Runs {@code task} for every replica, the master's on this thread, and rethrows the first failure. */
     private void forEachReplica(java.util.function.IntConsumer task) {
-        if (workers == null) {
-            task.accept(0);
-            return;
-        }
-        List<Future<?>> others = new ArrayList<>();
-        for (int r = 1; r < replicas.size(); r++) {
-            int replica = r;
-            others.add(workers.submit(() -> task.accept(replica)));
-        }
-        Throwable failure = null;
-        try {
-            task.accept(0);
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        // Wait for every replica even after a failure, so that none still computes while the caller cleans up.
-        for (Future<?> f : others) {
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                failure = failure == null ? e.getCause() : failure;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure = failure == null ? e : failure;
-            }
-        }
-        switch (failure) {
-            case null -> { }
-            case RuntimeException e -> throw e;
-            case Error e -> throw e;
-            default -> throw new IllegalStateException("a replica's training step failed: " + failure, failure);
-        }
+        workers.forEach(task);
     }
 
     @Override
     public void close() {
-        if (workers != null) {
-            workers.shutdownNow();
-        }
+        workers.close();
         staging.values().forEach(Tensor::close);
         replicas.forEach(Replica::close);
     }

@@ -9,7 +9,6 @@ import io.github.sae4j.api.activation.ActivationStatistics;
 import io.github.sae4j.api.activation.ActivationStream;
 import io.github.sae4j.api.backend.Backend;
 import io.github.sae4j.api.backend.Device;
-import io.github.sae4j.api.backend.Tensor;
 import io.github.sae4j.api.metrics.MetricsRecord;
 import io.github.sae4j.api.metrics.MetricsSink;
 import io.github.sae4j.api.metrics.MetricsSinkProvider;
@@ -20,7 +19,6 @@ import io.github.sae4j.api.sae.SaeParameter;
 import io.github.sae4j.api.sae.SaeSpec;
 import io.github.sae4j.api.sae.TrainingStepResult;
 import io.github.sae4j.core.Plugins;
-import io.github.sae4j.core.checkpoint.SaeCheckpoint;
 import io.github.sae4j.core.eval.ReconstructionEvaluator;
 import io.github.sae4j.core.io.AtomicFiles;
 import io.github.sae4j.core.metrics.ReconstructionMetrics;
@@ -54,7 +52,9 @@ import java.util.Optional;
  *
  * <p>With several devices ({@link TrainerConfig#devices()}) the forward and backward run data-parallel, one replica
  * per device on a slice of the batch ({@link DataParallelReplicas}); everything after them (the decoder rule, AdamW,
- * the dead-latent counters, checkpoints, validation) happens once, on the master replica, as with one device.
+ * the dead-latent counters, checkpoints, validation) happens once, on the master replica, as with one device. With
+ * {@link TrainerConfig#shardLatents()} the devices instead split the SAE's latents ({@link LatentShards}), for SAEs
+ * too wide for one device; the loop is the same ({@link DeviceLayout}).
  */
 public final class Trainer {
 
@@ -201,13 +201,10 @@ public final class Trainer {
         Device device = devices.getFirst();
         int dIn = spec.dIn();
         SaeArchitecture architecture = Plugins.architectures().get(spec.architecture());
-        try (DataParallelReplicas replicas = DataParallelReplicas.open(architecture, spec, devices, config.batchSize());
-             AdamW optimizer = new AdamW(device, replicas.master().parameters(), config.beta1(), config.beta2(),
-                     config.eps(), config.weightDecay())) {
-            Sae sae = replicas.master();
-            Map<String, Tensor> gradients = replicas.masterGradients();
+        try (DeviceLayout layout = config.shardLatents() ? LatentShards.open(spec, devices, config)
+                : new ReplicatedLayout(architecture, spec, devices, config)) {
+            Sae sae = layout.sae();
             DeadLatentTracker dead = new DeadLatentTracker(spec.dSae(), config.deadTokens());
-            UnitNormDecoderConstraint constraint = UnitNormDecoderConstraint.of(sae);
             long step = 0;
             long resumedFrom = -1;
             long tokens = 0;
@@ -218,7 +215,7 @@ public final class Trainer {
                     throw new IllegalStateException("checkpoint " + latest.get() + " was written with other settings"
                             + " than " + runDirectory.resolve(CONFIG_FILE) + "; restore that file or start a new run");
                 }
-                TrainingCheckpoint.restore(latest.get(), sae, optimizer, dead);
+                layout.restore(latest.get(), dead);
                 step = state.step();
                 resumedFrom = step;
                 tokens = state.tokens();
@@ -228,10 +225,8 @@ public final class Trainer {
                 // b_dec starts at the data mean in the SAE's units (zero when centred).
                 float[] mean = stats.meanAsFloats();
                 spec.normalize(mean, 0, 1);
-                sae.initialize(config.seed(), mean);
-                constraint.renormalize();
+                layout.initialize(config.seed(), mean);
             }
-            replicas.copyWeights();
             AuxKSettings auxK = config.auxKEnabled() && sae.supportsAuxK()
                     ? new AuxKSettings(config.auxK(), (float) config.auxKCoefficient()) : null;
             if (config.auxKEnabled() && !sae.supportsAuxK()) {
@@ -243,13 +238,8 @@ public final class Trainer {
                 listener.onMessage("no validation data (validation_fraction=" + config.validationFraction()
                         + "); validation metrics are skipped");
             }
-            if (replicas.size() > 1) {
-                StringBuilder sb = new StringBuilder("data-parallel over " + replicas.size() + " devices, "
-                        + replicas.sliceRows() + " rows of each batch:");
-                for (Device d : devices) {
-                    sb.append("\n  ").append(d.index()).append(": ").append(d.description());
-                }
-                listener.onMessage(sb.toString());
+            if (layout.description() != null) {
+                listener.onMessage(layout.description());
             }
             listener.onStart(step + 1, config.steps(), spec, device);
 
@@ -268,7 +258,7 @@ public final class Trainer {
                 while (step < config.steps()) {
                     readFullBatch(stream, batch);
                     step++;
-                    DataParallelReplicas.Step parallel = replicas.step(batch.values(), dead.mask(), dead.deadCount(),
+                    DataParallelReplicas.Step parallel = layout.step(batch.values(), dead.mask(), dead.deadCount(),
                             auxK);
                     TrainingStepResult result = parallel.result();
                     if (!Double.isFinite(result.loss())) {
@@ -277,11 +267,8 @@ public final class Trainer {
                                 + config.learningRate() + ") or check the data; the last good checkpoint is in "
                                 + checkpoints);
                     }
-                    constraint.projectGradient(gradients);
                     double lr = schedule.at(step);
-                    optimizer.step(gradients, lr, step);
-                    constraint.renormalize();
-                    replicas.copyWeights();
+                    layout.update(lr, step);
                     dead.update(parallel.firedCounts(), batch.rows());
                     tokens += batch.rows();
                     windowTokens += batch.rows();
@@ -309,10 +296,9 @@ public final class Trainer {
                         listener.onValidation(step, lastValidation);
                     }
                     if (step % config.checkpointEvery() == 0 || last) {
-                        requireFiniteParameters(sae, step);
-                        Path dir = TrainingCheckpoint.write(checkpoints,
-                                new TrainingCheckpoint.State(step, tokens, stream.cursor(), configSha),
-                                sae, optimizer, dead);
+                        requireFiniteParameters(layout, step);
+                        Path dir = layout.writeCheckpoint(checkpoints,
+                                new TrainingCheckpoint.State(step, tokens, stream.cursor(), configSha), dead);
                         TrainingCheckpoint.prune(checkpoints, config.keepCheckpoints());
                         for (MetricsSink s : sinks) {
                             s.flush();
@@ -325,7 +311,7 @@ public final class Trainer {
                 lastValidation = validate(sae, validation, dIn, rawMean);
             }
             Path saeDir = runDirectory.resolve(FINAL_SAE);
-            SaeCheckpoint.save(sae, saeDir);
+            layout.save(saeDir);
             writeSummary(step, tokens, lastValidation, latest.isPresent() ? resumedFrom : -1);
             for (MetricsSink s : sinks) {
                 s.flush();
@@ -351,9 +337,9 @@ public final class Trainer {
     }
 
     /** Refuses to checkpoint a poisoned SAE: a NaN in the weights would otherwise be resumed from forever. */
-    private void requireFiniteParameters(Sae sae, long step) {
-        for (SaeParameter p : sae.parameters()) {
-            long bad = sae.device().ops().countNonFinite(p.value());
+    private void requireFiniteParameters(DeviceLayout layout, long step) {
+        for (SaeParameter p : layout.deviceParameters()) {
+            long bad = p.value().device().ops().countNonFinite(p.value());
             if (bad > 0) {
                 throw new TrainingDivergedException(p.name() + " holds " + bad + " NaN or infinite values at step " + step
                         + "; no checkpoint was written. Lower the learning rate (now " + config.learningRate()

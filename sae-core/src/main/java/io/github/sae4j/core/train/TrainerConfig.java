@@ -46,6 +46,9 @@ import java.util.Map;
  * @param devices            device indices for data-parallel training, or null for the one {@code device}: one SAE
  *                           replica per device, each on a contiguous slice of every batch (see {@link Trainer}).
  *                           Left out of the JSON when null, so that single-device runs keep their config hash
+ * @param shardLatents       with {@code devices}: split the SAE's latents over the devices instead of replicating it
+ *                           (for SAEs too wide for one device; TopK only; see {@link LatentShards}). Left out of
+ *                           the JSON when false, so that other runs keep their config hash
  * @param residualOf         an SAE directory, or null: train on the residuals {@code x - x_hat} of that frozen SAE
  *                           instead of the activations (stage 2 of a {@code stack}). Left out of the JSON when null,
  *                           so that runs started before it existed still resume
@@ -81,6 +84,7 @@ public record TrainerConfig(
         Map<String, String> backendOptions,
         int device,
         @JsonInclude(JsonInclude.Include.NON_NULL) List<Integer> devices,
+        @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean shardLatents,
         @JsonInclude(JsonInclude.Include.NON_NULL) String residualOf) {
 
     public static final String NORMALIZE_NONE = "none";
@@ -117,7 +121,8 @@ public record TrainerConfig(
                 .validationFraction(validationFraction).validationEvery(validationEvery)
                 .validationTokens(validationTokens).checkpointEvery(checkpointEvery).keepCheckpoints(keepCheckpoints)
                 .logEvery(logEvery).shuffleWindowRows(shuffleWindowRows).backend(backend)
-                .backendOptions(backendOptions).device(device).devices(devices).residualOf(residualOf);
+                .backendOptions(backendOptions).device(device).devices(devices).shardLatents(shardLatents)
+                .residualOf(residualOf);
     }
 
     /** The devices this run trains on, master first: {@code devices}, or the one {@code device}. */
@@ -172,9 +177,18 @@ public record TrainerConfig(
             }
             require(device == devices.getFirst(), "device", device,
                     "the first of devices " + devices + " (the master replica), or left out");
-            require(batchSize >= devices.size(), "batch_size", batchSize, "at least the number of devices ("
-                    + devices.size() + " in " + devices + "), so that every device trains on rows of each batch");
+            require(shardLatents || batchSize >= devices.size(), "batch_size", batchSize,
+                    "at least the number of devices (" + devices.size() + " in " + devices
+                    + "), so that every device trains on rows of each batch");
         }
+        require(!shardLatents || devices != null, "shard_latents", shardLatents,
+                "false with one device (list two or more devices to split the latents over, e.g. --devices 0,1)");
+        require(!shardLatents || "topk".equals(architecture), "shard_latents", shardLatents, "false with architecture "
+                + architecture + ": latent sharding supports topk only (train " + architecture + " on one device, or "
+                + "data-parallel without shard_latents)");
+        require(!shardLatents || latents >= devices.size(), "shard_latents", shardLatents, "false with " + latents
+                + " latents on " + (devices == null ? 1 : devices.size()) + " devices: every device needs at least one "
+                + "latent; list at most " + latents + " devices");
         require(residualOf == null || !residualOf.isBlank(), "residual_of", residualOf,
                 "an SAE directory (or left out)");
         return this;
@@ -219,6 +233,7 @@ public record TrainerConfig(
         private Map<String, String> backendOptions = new LinkedHashMap<>();
         private int device = 0;
         private List<Integer> devices;
+        private boolean shardLatents;
         private String residualOf;
 
         public Builder data(String v) { data = v; return this; }
@@ -267,6 +282,8 @@ public record TrainerConfig(
             }
             return this;
         }
+        /** Split the latents over {@link #devices} instead of replicating the SAE (see {@link LatentShards}). */
+        public Builder shardLatents(boolean v) { shardLatents = v; return this; }
         public Builder residualOf(String v) { residualOf = v; return this; }
 
         /** Applies derived defaults (warm-up: 5% of the steps, at most 1000) and validates. */
@@ -275,7 +292,7 @@ public record TrainerConfig(
             return new TrainerConfig(data, architecture, latents, settings, batchSize, steps, learningRate, warmup,
                     lrFloor, beta1, beta2, eps, weightDecay, seed, deadTokens, auxK, auxKCoefficient, normalize,
                     validationFraction, validationEvery, validationTokens, checkpointEvery, keepCheckpoints, logEvery,
-                    shuffleWindowRows, backend, backendOptions, device, devices, residualOf).validate();
+                    shuffleWindowRows, backend, backendOptions, device, devices, shardLatents, residualOf).validate();
         }
     }
 }

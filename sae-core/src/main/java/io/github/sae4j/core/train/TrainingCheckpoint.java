@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.sae4j.api.backend.Tensor;
 import io.github.sae4j.api.sae.Sae;
 import io.github.sae4j.api.sae.SaeParameter;
+import io.github.sae4j.api.sae.SaeSpec;
 import io.github.sae4j.core.Sae4jVersion;
 import io.github.sae4j.core.checkpoint.SaeCheckpoint;
 import io.github.sae4j.core.io.AtomicFiles;
@@ -49,14 +50,29 @@ public final class TrainingCheckpoint {
     /** Writes a checkpoint of step {@code state.step()} atomically and returns its directory. */
     public static Path write(Path checkpoints, State state, Sae sae, AdamW optimizer, DeadLatentTracker dead)
             throws IOException {
+        List<Safetensors.Array> parameters = new ArrayList<>();
+        for (SaeParameter p : sae.parameters()) {
+            parameters.add(inCheckpointLayout(p, p.name(), p.value()));
+        }
+        List<Safetensors.Array> moments = new ArrayList<>();
+        for (SaeParameter p : optimizerParameters(sae)) {
+            moments.add(inCheckpointLayout(p, p.name() + ".exp_avg", optimizer.firstMoments().get(p.name())));
+            moments.add(inCheckpointLayout(p, p.name() + ".exp_avg_sq", optimizer.secondMoments().get(p.name())));
+        }
+        return write(checkpoints, state, sae.spec(), parameters, moments, dead);
+    }
+
+    /**
+     * The same checkpoint from arrays in checkpoint layout: the SAE's parameters and the AdamW moments (named
+     * {@code <param>.exp_avg}, {@code <param>.exp_avg_sq}), for example gathered from the devices its latents are
+     * split over.
+     */
+    public static Path write(Path checkpoints, State state, SaeSpec spec, List<Safetensors.Array> parameters,
+                             List<Safetensors.Array> moments, DeadLatentTracker dead) throws IOException {
         Path dir = directoryFor(checkpoints, state.step());
         AtomicFiles.writeDirectory(dir, tmp -> {
-            SaeCheckpoint.writeInto(sae, tmp);
-            List<Safetensors.Array> arrays = new ArrayList<>();
-            for (SaeParameter p : optimizerParameters(sae)) {
-                arrays.add(moment(p, p.name() + ".exp_avg", optimizer.firstMoments().get(p.name())));
-                arrays.add(moment(p, p.name() + ".exp_avg_sq", optimizer.secondMoments().get(p.name())));
-            }
+            SaeCheckpoint.writeInto(spec, parameters, tmp);
+            List<Safetensors.Array> arrays = new ArrayList<>(moments);
             long[] counters = dead.tokensSinceFired();
             arrays.add(Safetensors.Array.i64("dead.tokens_since_fired", counters, counters.length));
             Safetensors.write(tmp.resolve(OPTIMIZER), arrays, java.util.Map.of("format", FORMAT));
@@ -77,7 +93,7 @@ public final class TrainingCheckpoint {
         return sae.parameters().stream().filter(SaeParameter::trainable).toList();
     }
 
-    private static Safetensors.Array moment(SaeParameter p, String name, Tensor t) {
+    private static Safetensors.Array inCheckpointLayout(SaeParameter p, String name, Tensor t) {
         float[] values = t.toFloatArray();
         int[] shape = t.shape();
         if (p.transposed()) {

@@ -1,30 +1,44 @@
 package io.github.sae4j.core.backend.java;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
  * A fixed set of worker threads that runs numbered tasks and waits for them. Work is split into tasks by the
  * caller, never by the pool, so results do not depend on how many threads run them.
+ *
+ * <p>The calling thread takes tasks too: every participant (the caller and up to {@code threads - 1} workers) takes
+ * the next task number from a shared counter until none is left, and the caller then waits only for the tasks a
+ * worker has already started. A worker that wakes late finds nothing left and goes back to sleep, so small jobs
+ * (one token's matrix-vector products, a one-row encoder product) no longer wait for sleeping threads to wake: on a
+ * 2-core machine handing every small job to parked workers made the embedded model's decoding 4x slower with 2
+ * threads than with 1.
  */
 public final class WorkerPool implements AutoCloseable {
 
     private final int threads;
-    private final ForkJoinPool pool;
+    private final ExecutorService workers;
 
     public WorkerPool(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads, p -> {
-            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            t.setName("sae4j-java-" + t.getPoolIndex());
-            t.setDaemon(true);
-            return t;
-        }, null, false);
+        this.workers = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, new ThreadFactory() {
+            private final AtomicInteger count = new AtomicInteger();
+
+            @Override
+            public Thread newThread(Runnable r) {
+                Thread t = new Thread(r, "sae4j-java-" + count.getAndIncrement());
+                t.setDaemon(true);
+                return t;
+            }
+        });
     }
 
     public int threads() {
@@ -39,13 +53,19 @@ public final class WorkerPool implements AutoCloseable {
         if (tasks <= 0) {
             return;
         }
-        if (pool == null || tasks == 1) {
+        if (workers == null || tasks == 1) {
             for (int i = 0; i < tasks; i++) {
                 task.accept(i);
             }
             return;
         }
-        pool.invoke(new Range(task, 0, tasks));
+        Job job = new Job(tasks, task);
+        int helpers = Math.min(threads - 1, tasks - 1);
+        for (int h = 0; h < helpers; h++) {
+            workers.execute(job::work);
+        }
+        job.work();
+        job.awaitAll();
     }
 
     /** Runs {@code body(start, end)} over {@code [0, n)} split into chunks of at least {@code grain} elements. */
@@ -67,30 +87,60 @@ public final class WorkerPool implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        if (workers != null) {
+            workers.shutdownNow();
         }
     }
 
-    private static final class Range extends RecursiveAction {
+    /** One {@link #run}: tasks handed out by a counter to whoever asks first. */
+    private static final class Job {
+        private final int tasks;
         private final IntConsumer task;
-        private final int lo;
-        private final int hi;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger finished = new AtomicInteger();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final Thread caller = Thread.currentThread();
 
-        Range(IntConsumer task, int lo, int hi) {
+        Job(int tasks, IntConsumer task) {
+            this.tasks = tasks;
             this.task = task;
-            this.lo = lo;
-            this.hi = hi;
         }
 
-        @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                task.accept(lo);
-                return;
+        void work() {
+            for (int i; (i = next.getAndIncrement()) < tasks; ) {
+                try {
+                    if (failure.get() == null) {
+                        task.accept(i);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    if (finished.incrementAndGet() == tasks && Thread.currentThread() != caller) {
+                        LockSupport.unpark(caller);
+                    }
+                }
             }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Range(task, lo, mid), new Range(task, mid, hi));
+        }
+
+        /** Waits for the tasks workers have taken; rethrows the first failure. */
+        void awaitAll() {
+            for (int spins = 0; finished.get() < tasks; spins++) {
+                if (spins < 2_000) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, 50_000);
+                }
+            }
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException r) {
+                throw r;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException(t);
+            }
         }
     }
 }
