@@ -49,8 +49,14 @@ class CliBadInputTest {
         assertThat(tooLargeK.err()).contains("k=65").contains("64 latents");
         CliRun negativeRate = CliRun.of(train(data, run, "--lr", "-0.1"));
         assertThat(negativeRate.err()).contains("learning_rate=-0.1").contains("positive");
-        CliRun unknownBackend = CliRun.of(train(data, run, "--backend", "cuda"));
-        assertThat(unknownBackend.err()).contains("No backend named 'cuda' is installed").contains("Installed backends: java");
+        CliRun unknownBackend = CliRun.of(train(data, run, "--backend", "tpu"));
+        assertThat(unknownBackend.err()).contains("No backend named 'tpu' is installed").contains("Installed backends:")
+                .contains("java");
+        if (!Files.exists(Path.of("/dev/nvidia0"))) {
+            CliRun noGpu = CliRun.of(train(data, run, "--backend", "cuda"));
+            assertThat(noGpu.exitCode()).isEqualTo(1);
+            assertThat(noGpu.err()).contains("backend 'cuda' cannot run here").contains("use --backend java");
+        }
         CliRun unknownArch = CliRun.of(train(data, run, "--arch", "jumprelu"));
         assertThat(unknownArch.err()).contains("No SAE architecture named 'jumprelu'").contains("relu, stack, topk");
         CliRun missingData = CliRun.of(train(dir.resolve("nowhere"), run));
