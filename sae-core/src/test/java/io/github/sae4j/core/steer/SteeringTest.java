@@ -142,6 +142,15 @@ class SteeringTest {
                         .onResidual(new ResidualSlice(0, new int[0], 1, fast, 0, 5, D));
                 assertThat(fast).as(edits + " " + where).isEqualTo(PlainSteering.steer(sae, x, 1, 3, where, edits));
             }
+            // One row at a time, as in generation (through the TopK screen, ScreenedTopK).
+            for (int row = 0; row < 5; row++) {
+                float[] one = java.util.Arrays.copyOfRange(x, row * D, (row + 1) * D);
+                float[] fast = one.clone();
+                new Steering(sae, HOOK, edits, Steering.Positions.ALL, 3)
+                        .onResidual(new ResidualSlice(0, new int[0], 4 + row, fast, 0, 1, D));
+                assertThat(fast).as(edits + " row " + row).isEqualTo(PlainSteering.steer(sae, one, 4 + row, 3,
+                        Steering.Positions.ALL, edits));
+            }
         }
     }
 }

@@ -14,8 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
  * compared against its minimum and skipped when no lane beats it, so most of a wide row costs one compare. Large k
  * (AuxK's k_aux, hundreds): every candidate becomes a sortable 64-bit key, a quickselect moves the best k to the
  * front in linear time, and only those are sorted; a heap would spend its time on thousands of insertions.
+ *
+ * <p>Public for the steering screen (core.steer.ScreenedTopK), which selects among a row's candidates exactly as
+ * {@code topKRows} selects among all of its columns.
  */
-final class RowTopK {
+public final class RowTopK {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
@@ -28,7 +31,7 @@ final class RowTopK {
     private int size;
     private long[] keys = new long[0];
 
-    RowTopK(int k) {
+    public RowTopK(int k) {
         this.k = k;
         this.heapV = new float[k];
         this.heapI = new int[k];
@@ -39,7 +42,7 @@ final class RowTopK {
      * {@code outOff}. With {@code columns} non-null the row is a compacted selection: position p stands for column
      * {@code columns[p]} (ascending, so ties still go to the lower column).
      */
-    void select(float[] row, int off, int n, int[] columns, float[] outV, int[] outI, int outOff) {
+    public void select(float[] row, int off, int n, int[] columns, float[] outV, int[] outI, int outOff) {
         if (k > HEAP_MAX_K) {
             selectByKeys(row, off, n, columns, outV, outI, outOff);
         } else {
