@@ -176,7 +176,7 @@ final class ScreenedTopK {
     }
 
     /** Pre-activation estimates from the bf16 encoder: {@code c . W_j + b_enc[j] + latent bias[j]}. */
-    float[] estimates(float[] c) {
+    private float[] estimates(float[] c) {
         float[] out = new float[latents];
         int lanes = F.length();
         // Two blocks (4 vectors of latents) at a time, written out: arrays of vectors would not stay in registers.
