@@ -5,15 +5,8 @@
 # --batch-size B, --d-in D, --latents L, -k K, --iterations I, --warmup W, --json FILE).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=jdk.sh
-source "$root/scripts/jdk.sh"
-java_home="$(sae4j_find_jdk)"
-(cd "$root" && ./mvnw -q -DskipTests package) >&2
-cd "$root"
 args=("$@")
 if [[ " $* " != *" --json "* ]]; then
   args+=(--json "$root/docs/measurements/bench-data-parallel.json")
 fi
-exec "$java_home/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  --sun-misc-unsafe-memory-access=allow -Xmx6g ${SAE4J_JAVA_OPTS:-} \
-  -cp "sae-cli/target/sae4j-cli.jar:sae-cli/target/lib/*" io.github.sae4j.core.bench.DataParallelBenchmark "${args[@]}"
+exec "$root/scripts/run-bench.sh" 6g io.github.sae4j.core.bench.DataParallelBenchmark "${args[@]}"

@@ -1,8 +1,13 @@
 package io.github.sae4j.cuda;
 
+import static io.github.sae4j.api.backend.TensorArgs.length;
+import static io.github.sae4j.api.backend.TensorArgs.sameSize;
+import static io.github.sae4j.api.backend.TensorArgs.shape;
+
 import io.github.sae4j.api.backend.AdamWStep;
 import io.github.sae4j.api.backend.DType;
 import io.github.sae4j.api.backend.Tensor;
+import io.github.sae4j.api.backend.TensorArgs;
 import io.github.sae4j.api.backend.TensorOps;
 import io.github.sae4j.core.store.BFloat16;
 import java.util.Arrays;
@@ -52,51 +57,21 @@ final class CudaOps implements TensorOps {
     // ------------------------------------------------------------------ argument checks (as JavaOps)
 
     private CudaTensor t(Tensor tensor, String what) {
-        if (tensor == null) {
-            throw new IllegalArgumentException(what + " is null");
-        }
-        if (!(tensor instanceof CudaTensor ct) || ct.cudaDevice() != device) {
-            throw new IllegalArgumentException(what + " lives on " + tensor.device().backend().name() + " device "
-                    + tensor.device().index() + ", not on this cuda device");
-        }
-        ct.checkOpen();
-        return ct;
+        CudaTensor x = TensorArgs.on(tensor, device, CudaTensor.class, what);
+        x.checkOpen();
+        return x;
     }
 
     private CudaTensor f32(Tensor tensor, String what) {
-        CudaTensor ct = t(tensor, what);
-        if (ct.dtype() != DType.F32) {
-            throw new IllegalArgumentException(what + " must be F32, got " + ct.dtype());
-        }
-        return ct;
+        CudaTensor x = t(tensor, what);
+        TensorArgs.dtype(x, DType.F32, what);
+        return x;
     }
 
     private CudaTensor i32(Tensor tensor, String what) {
-        CudaTensor ct = t(tensor, what);
-        if (ct.dtype() != DType.I32) {
-            throw new IllegalArgumentException(what + " must be I32, got " + ct.dtype());
-        }
-        return ct;
-    }
-
-    private static void sameSize(CudaTensor a, CudaTensor b, String op) {
-        if (a.size() != b.size()) {
-            throw new IllegalArgumentException(op + ": sizes differ, " + Arrays.toString(a.shape()) + " vs "
-                    + Arrays.toString(b.shape()));
-        }
-    }
-
-    private static void shape(CudaTensor t, int rows, int cols, String what) {
-        if (t.rows() != rows || t.cols() != cols) {
-            throw new IllegalArgumentException(what + " must have shape [" + rows + ", " + cols + "], got "
-                    + Arrays.toString(t.shape()));
-        }
-    }
-
-    private static void length(CudaTensor t, long n, String what) {
-        if (t.size() != n) {
-            throw new IllegalArgumentException(what + " must have " + n + " elements, got " + Arrays.toString(t.shape()));
-        }
+        CudaTensor x = t(tensor, what);
+        TensorArgs.dtype(x, DType.I32, what);
+        return x;
     }
 
     /** Runs {@code body} holding the device with its context current. */

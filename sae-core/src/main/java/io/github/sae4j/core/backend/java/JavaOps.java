@@ -1,10 +1,15 @@
 package io.github.sae4j.core.backend.java;
 
+import static io.github.sae4j.api.backend.TensorArgs.length;
+import static io.github.sae4j.api.backend.TensorArgs.sameSize;
+import static io.github.sae4j.api.backend.TensorArgs.shape;
+
 import io.github.sae4j.core.store.BFloat16;
 import io.github.sae4j.api.backend.AdamWStep;
 import io.github.sae4j.api.backend.AttentionLayout;
 import io.github.sae4j.api.backend.DType;
 import io.github.sae4j.api.backend.Tensor;
+import io.github.sae4j.api.backend.TensorArgs;
 import io.github.sae4j.api.backend.TensorOps;
 import io.github.sae4j.api.backend.WeightMatrix;
 import java.util.Arrays;
@@ -37,51 +42,21 @@ final class JavaOps implements TensorOps {
     // ------------------------------------------------------------------ argument checks
 
     private JavaTensor t(Tensor tensor, String what) {
-        if (tensor == null) {
-            throw new IllegalArgumentException(what + " is null");
-        }
-        if (!(tensor instanceof JavaTensor jt) || tensor.device() != device) {
-            throw new IllegalArgumentException(what + " lives on " + tensor.device().backend().name() + " device "
-                    + tensor.device().index() + ", not on this java device");
-        }
-        jt.checkOpen();
-        return jt;
+        JavaTensor x = TensorArgs.on(tensor, device, JavaTensor.class, what);
+        x.checkOpen();
+        return x;
     }
 
     private JavaTensor f32(Tensor tensor, String what) {
-        JavaTensor jt = t(tensor, what);
-        if (jt.dtype() != DType.F32) {
-            throw new IllegalArgumentException(what + " must be F32, got " + jt.dtype());
-        }
-        return jt;
+        JavaTensor x = t(tensor, what);
+        TensorArgs.dtype(x, DType.F32, what);
+        return x;
     }
 
     private JavaTensor i32(Tensor tensor, String what) {
-        JavaTensor jt = t(tensor, what);
-        if (jt.dtype() != DType.I32) {
-            throw new IllegalArgumentException(what + " must be I32, got " + jt.dtype());
-        }
-        return jt;
-    }
-
-    private static void sameSize(JavaTensor a, JavaTensor b, String op) {
-        if (a.length() != b.length()) {
-            throw new IllegalArgumentException(op + ": sizes differ, " + Arrays.toString(a.shape()) + " vs "
-                    + Arrays.toString(b.shape()));
-        }
-    }
-
-    private static void shape(JavaTensor t, int rows, int cols, String what) {
-        if (t.rows() != rows || t.cols() != cols) {
-            throw new IllegalArgumentException(what + " must have shape [" + rows + ", " + cols + "], got "
-                    + Arrays.toString(t.shape()));
-        }
-    }
-
-    private static void length(JavaTensor t, int n, String what) {
-        if (t.length() != n) {
-            throw new IllegalArgumentException(what + " must have " + n + " elements, got " + Arrays.toString(t.shape()));
-        }
+        JavaTensor x = t(tensor, what);
+        TensorArgs.dtype(x, DType.I32, what);
+        return x;
     }
 
     private void elementwise(int n, WorkerPool.RangeBody body) {
