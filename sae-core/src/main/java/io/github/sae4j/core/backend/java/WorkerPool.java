@@ -1,8 +1,5 @@
 package io.github.sae4j.core.backend.java;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -14,31 +11,28 @@ import java.util.function.IntConsumer;
  *
  * <p>The calling thread takes tasks too: every participant (the caller and up to {@code threads - 1} workers) takes
  * the next task number from a shared counter until none is left, and the caller then waits only for the tasks a
- * worker has already started. A worker that wakes late finds nothing left and goes back to sleep, so small jobs
+ * worker has already started. A worker that wakes late finds nothing left and goes back to waiting, so small jobs
  * (one token's matrix-vector products, a one-row encoder product) no longer wait for sleeping threads to wake: on a
  * 2-core machine handing every small job to parked workers made the embedded model's decoding 4x slower with 2
  * threads than with 1.
  */
 public final class WorkerPool implements AutoCloseable {
 
+    /** How long an idle worker keeps looking for the next job before it parks (about 20-50 us). */
+    private static final int SPINS = 20_000;
+
     private final int threads;
-    private final ExecutorService workers;
+    private final Worker[] workers;
 
     public WorkerPool(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         this.threads = threads;
-        this.workers = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, new ThreadFactory() {
-            private final AtomicInteger count = new AtomicInteger();
-
-            @Override
-            public Thread newThread(Runnable r) {
-                Thread t = new Thread(r, "sae4j-java-" + count.getAndIncrement());
-                t.setDaemon(true);
-                return t;
-            }
-        });
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker("sae4j-java-" + i);
+        }
     }
 
     public int threads() {
@@ -53,7 +47,7 @@ public final class WorkerPool implements AutoCloseable {
         if (tasks <= 0) {
             return;
         }
-        if (workers == null || tasks == 1) {
+        if (workers.length == 0 || tasks == 1) {
             for (int i = 0; i < tasks; i++) {
                 task.accept(i);
             }
@@ -62,7 +56,7 @@ public final class WorkerPool implements AutoCloseable {
         Job job = new Job(tasks, task);
         int helpers = Math.min(threads - 1, tasks - 1);
         for (int h = 0; h < helpers; h++) {
-            workers.execute(job::work);
+            workers[h].offer(job);
         }
         job.work();
         job.awaitAll();
@@ -87,8 +81,60 @@ public final class WorkerPool implements AutoCloseable {
 
     @Override
     public void close() {
-        if (workers != null) {
-            workers.shutdownNow();
+        for (Worker w : workers) {
+            w.close();
+        }
+    }
+
+    /**
+     * One worker thread: it takes the job offered to it, and between jobs spins a short while before parking, so
+     * the many small jobs of a decoding step find it awake; a job offered to a parked worker unparks it.
+     */
+    private static final class Worker implements Runnable {
+        private final AtomicReference<Job> offered = new AtomicReference<>();
+        private final Thread thread;
+        private volatile boolean parked;
+        private volatile boolean closed;
+
+        Worker(String name) {
+            thread = new Thread(this, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void offer(Job job) {
+            offered.set(job);
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        void close() {
+            closed = true;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            while (!closed) {
+                Job job = offered.getAndSet(null);
+                if (job != null) {
+                    job.work();
+                    continue;
+                }
+                for (int i = 0; i < SPINS && offered.get() == null && !closed; i++) {
+                    Thread.onSpinWait();
+                }
+                if (offered.get() == null && !closed) {
+                    parked = true;
+                    // Checked again after announcing the park: an offer made in between either is seen here or
+                    // sees parked and unparks.
+                    if (offered.get() == null && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                }
+            }
         }
     }
 
