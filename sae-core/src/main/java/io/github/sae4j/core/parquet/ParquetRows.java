@@ -33,10 +33,20 @@ public final class ParquetRows<T> implements AutoCloseable {
      */
     public ParquetRows(OutputStream stream, MessageType schema, Map<String, String> metadata,
                        BiConsumer<RecordConsumer, T> rowWriter) throws IOException {
-        writer = new Builder<>(new StreamOutputFile(stream), schema, metadata, rowWriter)
+        this(stream, schema, metadata, CompressionCodecName.ZSTD, Map.of(), rowWriter);
+    }
+
+    /**
+     * @param codec         the compression codec (one {@link HadoopFreeCodecs} supports)
+     * @param finalMetadata footer metadata known only at the end (counts): read when the file is closed
+     */
+    public ParquetRows(OutputStream stream, MessageType schema, Map<String, String> metadata,
+                       CompressionCodecName codec, Map<String, String> finalMetadata,
+                       BiConsumer<RecordConsumer, T> rowWriter) throws IOException {
+        writer = new Builder<>(new StreamOutputFile(stream), schema, metadata, finalMetadata, rowWriter)
                 .withConf(new PlainParquetConfiguration())
                 .withCodecFactory(HadoopFreeCodecs.INSTANCE)
-                .withCompressionCodec(CompressionCodecName.ZSTD)
+                .withCompressionCodec(codec)
                 .withRowGroupSize(32L << 20)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .build();
@@ -94,12 +104,15 @@ public final class ParquetRows<T> implements AutoCloseable {
     private static final class Builder<T> extends ParquetWriter.Builder<T, Builder<T>> {
         private final MessageType schema;
         private final Map<String, String> metadata;
+        private final Map<String, String> finalMetadata;
         private final BiConsumer<RecordConsumer, T> rowWriter;
 
-        Builder(OutputFile file, MessageType schema, Map<String, String> metadata, BiConsumer<RecordConsumer, T> rowWriter) {
+        Builder(OutputFile file, MessageType schema, Map<String, String> metadata, Map<String, String> finalMetadata,
+                BiConsumer<RecordConsumer, T> rowWriter) {
             super(file);
             this.schema = schema;
             this.metadata = metadata;
+            this.finalMetadata = finalMetadata;
             this.rowWriter = rowWriter;
         }
 
@@ -145,6 +158,11 @@ public final class ParquetRows<T> implements AutoCloseable {
                     out.startMessage();
                     rowWriter.accept(out, row);
                     out.endMessage();
+                }
+
+                @Override
+                public FinalizedWriteContext finalizeWrite() {
+                    return new FinalizedWriteContext(Map.copyOf(finalMetadata));
                 }
             };
         }
