@@ -1,7 +1,6 @@
 package io.github.sae4j.serve;
 
 import io.github.sae4j.api.label.LatentExamples;
-import io.github.sae4j.core.interpret.LatentStatistics;
 import io.github.sae4j.core.interpret.TopActivationReader;
 import io.github.sae4j.core.label.LabelStore;
 import java.io.IOException;
@@ -169,10 +168,5 @@ final class FeatureCatalog {
             examples.put(latent, ex);
         }
         return ex;
-    }
-
-    /** The histogram's bin edges: bin b covers [2^(MIN+b), 2^(MIN+b+1)). */
-    static int histogramMinExponent() {
-        return LatentStatistics.MIN_EXPONENT;
     }
 }

@@ -181,11 +181,6 @@ public final class FeatureServer implements AutoCloseable {
         return app.port();
     }
 
-    /** Generations that ended because the client went away. */
-    long abandoned() {
-        return abandoned.get();
-    }
-
     @Override
     public void close() {
         app.stop();

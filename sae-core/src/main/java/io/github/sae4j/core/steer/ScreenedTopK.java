@@ -34,7 +34,6 @@ final class ScreenedTopK {
     /** Relative bound used for the screen: 2x the bf16 rounding bound, which covers float summation too. */
     private static final double RELATIVE_BOUND = 0x1p-8;
 
-    private final Sae sae;
     private final Device device;
     private final int d;
     private final int latents;
@@ -51,7 +50,6 @@ final class ScreenedTopK {
     private final RowTopK topK;
 
     private ScreenedTopK(Sae sae, int k, float[] rows) {
-        this.sae = sae;
         this.device = sae.device();
         this.d = sae.spec().dIn();
         this.latents = sae.spec().dSae();
@@ -172,7 +170,7 @@ final class ScreenedTopK {
                 ids[i++] = j;
             }
         }
-        return exact(x, ids, raised, strengths);
+        return exact(c, ids, raised, strengths);
     }
 
     /** Pre-activation estimates from the bf16 encoder: {@code c . W_j + b_enc[j] + latent bias[j]}. */
@@ -228,17 +226,14 @@ final class ScreenedTopK {
     }
 
     /**
-     * The candidates' exact pre-activations, computed as the java backend computes them for the full row (the
-     * product as Sgemm's plain calculation: {@code fma} along {@code p} from {@code +0}; then {@code + b_enc},
+     * The candidates' exact pre-activations from {@code c = x - b_dec} (what the backend's {@code x + (-1) b_dec}
+     * gives, bit for bit), computed as the java backend computes them for the full row (the product as Sgemm's plain
+     * calculation: {@code fma} along {@code p} from {@code +0}; then {@code + b_enc},
      * {@code + latent bias}, and for a raised set {@code + strength} at the raised latent and {@code + 0}
      * elsewhere), and the backend's own top-k over them with their latent ids as columns; then relu.
      */
-    private List<LatentCodes> exact(float[] x, int[] ids, int[] raised, float[] strengths) {
+    private List<LatentCodes> exact(float[] c, int[] ids, int[] raised, float[] strengths) {
         int n = ids.length;
-        float[] c = new float[d];
-        for (int p = 0; p < d; p++) {
-            c[p] = -1f * decoderBias[p] + x[p];
-        }
         float[] sums = new float[n];
         int i4 = n - n % 4;
         // Four candidates at a time: four independent fma chains instead of one waiting on itself.

@@ -65,6 +65,9 @@ public final class Steering implements ResidualHook {
     private final boolean readsSae;
     /** One-row encodes of a TopK SAE through a bf16 screen, or null. */
     private final ScreenedTopK screen;
+    /** The bias edits' latents and strengths, in the order of the edits. */
+    private final int[] biasLatents;
+    private final float[] biasStrengths;
 
     /**
      * @param promptLength positions below this are the prompt's (for {@link Positions})
@@ -99,6 +102,14 @@ public final class Steering implements ResidualHook {
         this.decoder = w;
         this.readsSae = this.edits.stream().anyMatch(e -> e.mode() != Mode.ADD);
         this.screen = readsSae ? ScreenedTopK.of(sae) : null;
+        this.biasLatents = this.edits.stream().filter(e -> e.mode() == Mode.BIAS).mapToInt(Edit::latent).toArray();
+        this.biasStrengths = new float[biasLatents.length];
+        int i = 0;
+        for (Edit e : this.edits) {
+            if (e.mode() == Mode.BIAS) {
+                biasStrengths[i++] = (float) e.strength();
+            }
+        }
     }
 
     private static float[] transpose(float[] m, int rows, int cols) {
@@ -207,14 +218,8 @@ public final class Steering implements ResidualHook {
      * bf16 screen instead, with the same result for half the memory traffic ({@link ScreenedTopK}).
      */
     private List<LatentCodes> encode(float[] x, int n) {
-        int[] latents = edits.stream().filter(e -> e.mode() == Mode.BIAS).mapToInt(Edit::latent).toArray();
-        float[] strengths = new float[latents.length];
-        int i = 0;
-        for (Edit e : edits) {
-            if (e.mode() == Mode.BIAS) {
-                strengths[i++] = (float) e.strength();
-            }
-        }
+        int[] latents = biasLatents;
+        float[] strengths = biasStrengths;
         if (n == 1 && screen != null) {
             List<LatentCodes> screened = screen.encode(x, latents, strengths);
             if (screened != null) {
